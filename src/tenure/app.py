@@ -1,0 +1,50 @@
+"""create_app(): the FastAPI application, its routers and its one error handler."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from tenure import __version__
+from tenure.config import Settings
+from tenure.db import Database
+from tenure.kit.errors import TenureError
+from tenure.warehouse import Warehouse
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Tenure",
+        version=__version__,
+        description="Customer success platform: accounts, health, usage, retention, plans.",
+    )
+    app.state.settings = settings
+    app.state.database = Database(settings)
+    app.state.warehouse = Warehouse(settings)
+
+    @app.exception_handler(TenureError)
+    async def tenure_error(_request: Request, error: TenureError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": error.message, "problems": error.problems}, status_code=error.status
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        ]
+        return JSONResponse(
+            {"detail": "invalid request", "problems": problems}, status_code=422
+        )
+
+    from tenure.accounts.endpoints import router as accounts_router
+
+    app.include_router(accounts_router, prefix="/api/v1")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

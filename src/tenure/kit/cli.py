@@ -1,0 +1,85 @@
+"""What every CLI command shares: the settings, database and warehouse of one invocation,
+the `--format` and `--as-of` options, and turning TenureError into a clear message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Annotated, Any
+
+import click
+import typer
+from sqlalchemy.orm import Session
+from typer.core import TyperGroup
+
+from tenure.config import Settings
+from tenure.db import Database
+from tenure.kit.dates import utc_today
+from tenure.kit.errors import TenureError
+from tenure.kit.output import OutputFormat
+from tenure.warehouse import Warehouse
+
+
+class TenureGroup(TyperGroup):
+    """Turns a TenureError raised anywhere below into `Error: message` and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TenureError as error:
+            raise click.ClickException(str(error)) from None
+
+
+def typer_app(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        cls=TenureGroup, help=help_text, no_args_is_help=True, rich_markup_mode=None
+    )
+
+
+@dataclass
+class CliContext:
+    settings: Settings = field(default_factory=Settings)
+
+    @cached_property
+    def database(self) -> Database:
+        return Database(self.settings)
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.settings)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        with self.database.unit_of_work() as session:
+            yield session
+
+
+def context(ctx: typer.Context) -> CliContext:
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = CliContext()
+    obj: CliContext = root.obj
+    return obj
+
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output format: table, json or csv.")
+]
+
+
+def parse_date(value: str | None, name: str = "--as-of") -> date:
+    """An ISO date from the command line; today (UTC) when not given."""
+    if value is None:
+        return utc_today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise TenureError(f"{name}: {value!r}: not a date, use YYYY-MM-DD") from None
+
+
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Compute as of this day (YYYY-MM-DD); default today.")
+]

@@ -1,0 +1,168 @@
+"""Printing data: `--format table|json|csv` on stdout; messages go to stderr.
+
+JSON output is an array of records, or one object of named arrays for commands that return
+several parts (DESIGN.md, "JSON output").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum, StrEnum
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+Record = Mapping[str, Any]
+# Given a column and a value, the Rich style of its cell (e.g. red/amber/green bands).
+Styler = Callable[[str, Any], str | None]
+
+stderr = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def to_json(value: Any) -> bytes:
+    return orjson.dumps(
+        value, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:g}"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, dict | list):
+        return to_json(value).decode().replace("\n", " ")
+    return str(value)
+
+
+def _columns(records: Sequence[Record], columns: Sequence[str] | None) -> list[str]:
+    if columns is not None:
+        return list(columns)
+    seen: dict[str, None] = {}
+    for record in records:
+        seen.update(dict.fromkeys(record))
+    return list(seen)
+
+
+def render_table(
+    records: Sequence[Record],
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    styler: Styler | None = None,
+) -> Table:
+    names = _columns(records, columns)
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for name in names:
+        table.add_column(name)
+    for record in records:
+        cells = []
+        for name in names:
+            value = record.get(name)
+            style = styler(name, value) if styler else None
+            text = _cell(value)
+            cells.append(f"[{style}]{text}[/]" if style and text else text)
+        table.add_row(*cells)
+    return table
+
+
+def csv_text(records: Sequence[Record], columns: Sequence[str] | None = None) -> str:
+    names = _columns(records, columns)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    for record in records:
+        writer.writerow(
+            [
+                to_json(v).decode().replace("\n", "") if isinstance(v, dict | list) else _csv(v)
+                for v in (record.get(n) for n in names)
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _csv(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def emit(
+    records: Sequence[Record],
+    fmt: OutputFormat,
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    styler: Styler | None = None,
+) -> None:
+    """Print records to stdout in the chosen format."""
+    if fmt is OutputFormat.json:
+        sys.stdout.buffer.write(to_json(list(records)) + b"\n")
+    elif fmt is OutputFormat.csv:
+        sys.stdout.write(csv_text(records, columns))
+    else:
+        Console(soft_wrap=False).print(render_table(records, columns, title, styler))
+    sys.stdout.flush()
+
+
+def emit_parts(
+    parts: Mapping[str, Sequence[Record]],
+    fmt: OutputFormat,
+    columns: Mapping[str, Sequence[str]] | None = None,
+    styler: Styler | None = None,
+) -> None:
+    """Print several named parts: one JSON object of arrays, titled tables, or CSV blocks
+    each headed by a `# part` line."""
+    columns = columns or {}
+    if fmt is OutputFormat.json:
+        sys.stdout.buffer.write(to_json({k: list(v) for k, v in parts.items()}) + b"\n")
+    elif fmt is OutputFormat.csv:
+        blocks = [f"# {name}\n{csv_text(rows, columns.get(name))}" for name, rows in parts.items()]
+        sys.stdout.write("\n".join(blocks))
+    else:
+        console = Console(soft_wrap=False)
+        for name, rows in parts.items():
+            if rows:
+                console.print(render_table(rows, columns.get(name), name, styler))
+            else:
+                console.print(f"[bold]{name}[/]: none")
+    sys.stdout.flush()

@@ -1,0 +1,12 @@
+"""The warehouse: time series (metrics, health snapshots, events) reached through Ibis.
+
+By default Parquet files under the data dir, read by an in-memory DuckDB through Ibis. Many
+readers never block each other or the one writer (a file lock serialises writers), which is
+what lets the CLI and `tenure serve` run on the same data dir at once.
+"""
+
+from tenure.warehouse.connection import Warehouse
+from tenure.warehouse.metrics import METRIC_SCHEMA, MetricStore
+from tenure.warehouse.tables import PartitionedParquetTable
+
+__all__ = ["METRIC_SCHEMA", "MetricStore", "PartitionedParquetTable", "Warehouse"]

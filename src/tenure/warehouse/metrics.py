@@ -1,0 +1,136 @@
+"""The metrics series: one value per account per metric per day ("Fighting Churn With Data").
+
+Health, usage and retention all read and write metrics through this one interface.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from tenure.kit.errors import TenureError
+from tenure.warehouse.tables import PartitionedParquetTable
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    from ibis.backends.duckdb import Backend as DuckDBBackend
+
+METRIC_SCHEMA = pa.schema(
+    [
+        pa.field("account_external_id", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("date", pa.date32(), nullable=False),
+        pa.field("value", pa.float64()),
+    ]
+)
+COLUMNS = ", ".join(METRIC_SCHEMA.names)
+METRIC_KEY = ("account_external_id", "metric", "date")
+METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def check_metric_name(name: str) -> str | None:
+    """Why `name` cannot be a metric name, or None when it can."""
+    if len(name) > 100:
+        return "a metric name has at most 100 characters"
+    if not METRIC_NAME.match(name):
+        return "a metric name is snake_case: lower-case letters, digits and _ (e.g. logins_28d)"
+    return None
+
+
+class MetricStore:
+    """Metrics kept as Parquet, partitioned by metric and month, upserted atomically."""
+
+    def __init__(self, root: Path):
+        self.table = PartitionedParquetTable(
+            root,
+            METRIC_SCHEMA,
+            key=METRIC_KEY,
+            # Partition names are file names: metric names are snake_case, so this is safe.
+            partition_sql="metric || '.' || strftime(date, '%Y-%m')",
+        )
+
+    def write(self, rows: pa.Table) -> int:
+        """Upsert rows with the columns of METRIC_SCHEMA; a (account, metric, day) already
+        stored takes the new value. All or nothing. Returns the store's new version."""
+        names = set(rows.column("metric").unique().to_pylist()) if rows.num_rows else set()
+        for name in names:
+            why = check_metric_name(str(name))
+            if why:
+                raise TenureError(f"metric {name!r}: {why}")
+        return self.table.upsert(rows)
+
+    def metric_names(self) -> list[str]:
+        return sorted({p.rsplit(".", 1)[0] for p in self.table.partitions()})
+
+    def files(self, metrics: list[str] | None = None) -> list[str]:
+        if metrics is None:
+            return self.table.files()
+        wanted = set(metrics)
+        return self.table.files([p for p in self.table.partitions() if p.rsplit(".", 1)[0] in wanted])
+
+    def to_ibis(self, con: DuckDBBackend, metrics: list[str] | None = None) -> ir.Table:
+        """The metrics series as an Ibis table (columns of METRIC_SCHEMA)."""
+        import ibis
+
+        files = self.files(metrics)
+        if not files:
+            return ibis.memtable(METRIC_SCHEMA.empty_table())
+        return con.read_parquet(files, hive_partitioning=False).select(*METRIC_SCHEMA.names)
+
+    def read(
+        self,
+        metrics: list[str] | None = None,
+        accounts: list[str] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pa.Table:
+        """Rows for the given metrics and accounts with start <= date <= end, sorted."""
+        import duckdb
+
+        files = self.files(metrics)
+        if not files:
+            return METRIC_SCHEMA.empty_table()
+        clauses: list[str] = []
+        params: list[object] = []
+        if metrics is not None:
+            clauses.append("list_contains(?, metric)")
+            params.append(metrics)
+        if accounts is not None:
+            clauses.append("list_contains(?, account_external_id)")
+            params.append(accounts)
+        if start is not None:
+            clauses.append("date >= ?")
+            params.append(start)
+        if end is not None:
+            clauses.append("date <= ?")
+            params.append(end)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with duckdb.connect() as con:
+            result = con.sql(
+                f"SELECT {COLUMNS} FROM read_parquet(?, hive_partitioning = false) {where} "
+                "ORDER BY account_external_id, metric, date",
+                params=[files, *params],
+            ).to_arrow_table()
+        return result.cast(METRIC_SCHEMA)
+
+    def latest(self, as_of: date, window_days: int, metrics: list[str] | None = None) -> pa.Table:
+        """Each account's latest value of each metric within (as_of - window_days, as_of]."""
+        import duckdb
+
+        files = self.files(metrics)
+        if not files:
+            return METRIC_SCHEMA.empty_table()
+        with duckdb.connect() as con:
+            result = con.sql(
+                "SELECT account_external_id, metric, max(date) AS date, "
+                "arg_max(value, date) AS value FROM read_parquet(?, hive_partitioning = false) "
+                "WHERE date <= ? AND date > ? - to_days(?) "
+                "AND (? IS NULL OR list_contains(?, metric)) "
+                "GROUP BY ALL ORDER BY account_external_id, metric",
+                params=[files, as_of, as_of, window_days, metrics, metrics],
+            ).to_arrow_table()
+        return result.cast(METRIC_SCHEMA)
