@@ -119,7 +119,7 @@ class Cli:
         self.env = env
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, ok: bool = True) -> "CliResult":
+    def __call__(self, *args: str, ok: bool = True) -> CliResult:
         from tenure.cli import app
 
         result = self.runner.invoke(app, list(args), env=self.env, catch_exceptions=False)

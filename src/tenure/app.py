@@ -32,12 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        ]
-        return JSONResponse(
-            {"detail": "invalid request", "problems": problems}, status_code=422
-        )
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+        return JSONResponse({"detail": "invalid request", "problems": problems}, status_code=422)
 
     from tenure.accounts.endpoints import router as accounts_router
 

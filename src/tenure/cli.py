@@ -9,6 +9,7 @@ import typer
 from tenure.accounts.cli import accounts_app, import_app, note_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.output import stderr
+from tenure.db import Database
 from tenure.migrate import upgrade
 from tenure.users.cli import tokens_app, users_app
 
@@ -24,9 +25,10 @@ app.add_typer(tokens_app, name="tokens")
 def init(ctx: typer.Context) -> None:
     """Create or migrate the app database and the warehouse."""
     cli = context(ctx)
-    upgrade(cli.database.engine)
+    database = Database(cli.settings)
+    upgrade(database.engine)
     cli.warehouse.init()
-    stderr.print(f"database ready: {cli.database.engine.url.render_as_string(hide_password=True)}")
+    stderr.print(f"database ready: {database.engine.url.render_as_string(hide_password=True)}")
     stderr.print(f"warehouse ready: {cli.settings.resolved_warehouse_url}")
 
 
@@ -42,7 +44,7 @@ def serve(
     from tenure.app import create_app
 
     cli = context(ctx)
-    upgrade(cli.database.engine)
+    upgrade(Database(cli.settings).engine)
     cli.warehouse.init()
     stderr.print(f"Tenure on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
     uvicorn.run(create_app(cli.settings), host=host, port=port, log_level="warning")

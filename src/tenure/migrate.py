@@ -6,7 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+
+from tenure.db import Database
+from tenure.kit.errors import TenureError
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -33,8 +38,14 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         command.upgrade(config, revision)
 
 
-def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+def ensure_current(database: Database) -> None:
+    """Refuse, with the command that fixes it, a database that is not at the latest schema."""
+    with database.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    if current == heads:
+        return
+    where = database.engine.url.render_as_string(hide_password=True)
+    if not current:
+        raise TenureError(f"no Tenure database at {where}: run `tenure init` first")
+    raise TenureError(f"the database at {where} needs migrating: run `tenure init`")

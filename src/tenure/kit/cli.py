@@ -10,33 +10,33 @@ from datetime import date
 from functools import cached_property
 from typing import Annotated, Any
 
-import click
 import typer
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from tenure.config import Settings
 from tenure.db import Database
+from tenure.migrate import ensure_current
 from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError
-from tenure.kit.output import OutputFormat
+from tenure.kit.output import OutputFormat, stderr
 from tenure.warehouse import Warehouse
 
 
 class TenureGroup(TyperGroup):
     """Turns a TenureError raised anywhere below into `Error: message` and exit code 1."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    # Typer types this with its vendored click's Context, which it does not export.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except TenureError as error:
-            raise click.ClickException(str(error)) from None
+            stderr.print(f"Error: {error}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
 
 
 def typer_app(help_text: str) -> typer.Typer:
-    return typer.Typer(
-        cls=TenureGroup, help=help_text, no_args_is_help=True, rich_markup_mode=None
-    )
+    return typer.Typer(cls=TenureGroup, help=help_text, no_args_is_help=True, rich_markup_mode=None)
 
 
 @dataclass
@@ -45,7 +45,9 @@ class CliContext:
 
     @cached_property
     def database(self) -> Database:
-        return Database(self.settings)
+        database = Database(self.settings)
+        ensure_current(database)
+        return database
 
     @cached_property
     def warehouse(self) -> Warehouse:

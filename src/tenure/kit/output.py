@@ -64,7 +64,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
     if isinstance(value, dict | list):
-        return to_json(value).decode().replace("\n", " ")
+        return orjson.dumps(value, default=_default).decode()
     return str(value)
 
 
@@ -106,7 +106,7 @@ def csv_text(records: Sequence[Record], columns: Sequence[str] | None = None) ->
     for record in records:
         writer.writerow(
             [
-                to_json(v).decode().replace("\n", "") if isinstance(v, dict | list) else _csv(v)
+                orjson.dumps(v, default=_default).decode() if isinstance(v, dict | list) else _csv(v)
                 for v in (record.get(n) for n in names)
             ]
         )
@@ -127,6 +127,23 @@ def _csv(value: Any) -> str:
     return str(value)
 
 
+def _stdout_console() -> Console:
+    # Piped into a file or `less`, a table keeps its columns whole instead of 80 wide.
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(soft_wrap=False, width=200)
+    return console
+
+
+def _vertical(record: Record, title: str) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for name, value in record.items():
+        table.add_row(name, _cell(value))
+    return table
+
+
 def emit(
     records: Sequence[Record],
     fmt: OutputFormat,
@@ -140,7 +157,7 @@ def emit(
     elif fmt is OutputFormat.csv:
         sys.stdout.write(csv_text(records, columns))
     else:
-        Console(soft_wrap=False).print(render_table(records, columns, title, styler))
+        _stdout_console().print(render_table(records, columns, title, styler))
     sys.stdout.flush()
 
 
@@ -159,10 +176,12 @@ def emit_parts(
         blocks = [f"# {name}\n{csv_text(rows, columns.get(name))}" for name, rows in parts.items()]
         sys.stdout.write("\n".join(blocks))
     else:
-        console = Console(soft_wrap=False)
+        console = _stdout_console()
         for name, rows in parts.items():
-            if rows:
-                console.print(render_table(rows, columns.get(name), name, styler))
-            else:
+            if not rows:
                 console.print(f"[bold]{name}[/]: none")
+            elif len(rows) == 1 and name not in columns:
+                console.print(_vertical(rows[0], name))
+            else:
+                console.print(render_table(rows, columns.get(name), name, styler))
     sys.stdout.flush()

@@ -6,8 +6,8 @@ from tenure.models.base import Base
 from tenure.models.enums import (
     ContractStatus,
     Role,
-    Sentiment,
     Seniority,
+    Sentiment,
     SurveyKind,
     TicketKind,
     Tier,

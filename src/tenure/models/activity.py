@@ -61,6 +61,8 @@ class TimelineEntry(Base):
     at: Mapped[datetime]
     text: Mapped[str] = mapped_column(Text)
     # Set on a CSM's own judgement of the account (kind = sentiment), read by health scoring.
-    sentiment: Mapped[Sentiment | None] = mapped_column(Enum(Sentiment, native_enum=False, length=8))
+    sentiment: Mapped[Sentiment | None] = mapped_column(
+        Enum(Sentiment, native_enum=False, length=8)
+    )
 
     account: Mapped[Account] = relationship()

@@ -33,7 +33,9 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 def require_manager(user: User) -> None:
     if user.role not in (Role.admin, Role.manager):
-        raise Forbidden(f"{user.email} ({user.role.value}) may not do this: managers and admins only")
+        raise Forbidden(
+            f"{user.email} ({user.role.value}) may not do this: managers and admins only"
+        )
 
 
 def require_can_write(user: User, account: Account) -> None:

@@ -64,7 +64,8 @@ def create_token(
 
 @tokens_app.command("revoke")
 def revoke_token(
-    ctx: typer.Context, prefix: Annotated[str, typer.Argument(help="The token's first 12 characters.")]
+    ctx: typer.Context,
+    prefix: Annotated[str, typer.Argument(help="The token's first 12 characters.")],
 ) -> None:
     """Revoke an API token."""
     with context(ctx).unit_of_work() as session:

@@ -28,6 +28,3 @@ class TokenRead(BaseModel):
     prefix: str
     name: str | None
     created_at: datetime
-
-
-

@@ -72,7 +72,9 @@ def create_token(session: Session, email: str, name: str | None = None) -> tuple
 
 def user_for_token(session: Session, plain: str) -> User | None:
     token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None)
+        )
     )
     return token.user if token else None
 

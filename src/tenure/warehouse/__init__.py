@@ -7,6 +7,6 @@ what lets the CLI and `tenure serve` run on the same data dir at once.
 
 from tenure.warehouse.connection import Warehouse
 from tenure.warehouse.metrics import METRIC_SCHEMA, MetricStore
-from tenure.warehouse.tables import PartitionedParquetTable
+from tenure.warehouse.tables import PartitionedParquetTable, UpsertResult
 
-__all__ = ["METRIC_SCHEMA", "MetricStore", "PartitionedParquetTable", "Warehouse"]
+__all__ = ["METRIC_SCHEMA", "MetricStore", "PartitionedParquetTable", "UpsertResult", "Warehouse"]

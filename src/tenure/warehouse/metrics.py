@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from tenure.kit.errors import TenureError
-from tenure.warehouse.tables import PartitionedParquetTable
+from tenure.warehouse.tables import PartitionedParquetTable, UpsertResult
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -53,9 +53,9 @@ class MetricStore:
             partition_sql="metric || '.' || strftime(date, '%Y-%m')",
         )
 
-    def write(self, rows: pa.Table) -> int:
-        """Upsert rows with the columns of METRIC_SCHEMA; a (account, metric, day) already
-        stored takes the new value. All or nothing. Returns the store's new version."""
+    def write(self, rows: pa.Table) -> UpsertResult:
+        """Upsert rows with the columns of METRIC_SCHEMA, unique by (account, metric, day); a
+        key already stored takes the new value. All or nothing."""
         names = set(rows.column("metric").unique().to_pylist()) if rows.num_rows else set()
         for name in names:
             why = check_metric_name(str(name))
@@ -70,7 +70,9 @@ class MetricStore:
         if metrics is None:
             return self.table.files()
         wanted = set(metrics)
-        return self.table.files([p for p in self.table.partitions() if p.rsplit(".", 1)[0] in wanted])
+        return self.table.files(
+            [p for p in self.table.partitions() if p.rsplit(".", 1)[0] in wanted]
+        )
 
     def to_ibis(self, con: DuckDBBackend, metrics: list[str] | None = None) -> ir.Table:
         """The metrics series as an Ibis table (columns of METRIC_SCHEMA)."""
@@ -117,7 +119,13 @@ class MetricStore:
             ).to_arrow_table()
         return result.cast(METRIC_SCHEMA)
 
-    def latest(self, as_of: date, window_days: int, metrics: list[str] | None = None) -> pa.Table:
+    def latest(
+        self,
+        as_of: date,
+        window_days: int,
+        metrics: list[str] | None = None,
+        accounts: list[str] | None = None,
+    ) -> pa.Table:
         """Each account's latest value of each metric within (as_of - window_days, as_of]."""
         import duckdb
 
@@ -130,7 +138,8 @@ class MetricStore:
                 "arg_max(value, date) AS value FROM read_parquet(?, hive_partitioning = false) "
                 "WHERE date <= ? AND date > ? - to_days(?) "
                 "AND (? IS NULL OR list_contains(?, metric)) "
+                "AND (? IS NULL OR list_contains(?, account_external_id)) "
                 "GROUP BY ALL ORDER BY account_external_id, metric",
-                params=[files, as_of, as_of, window_days, metrics, metrics],
+                params=[files, as_of, as_of, window_days, metrics, metrics, accounts, accounts],
             ).to_arrow_table()
         return result.cast(METRIC_SCHEMA)

@@ -37,6 +37,14 @@ GRACE_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
+class UpsertResult:
+    version: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
 class Manifest:
     version: int = 0
     partitions: dict[str, str] = field(default_factory=dict)
@@ -102,13 +110,15 @@ class PartitionedParquetTable:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def upsert(self, rows: pa.Table) -> int:
-        """Merge `rows` into the table in one atomic step; returns the new version."""
+    def upsert(self, rows: pa.Table) -> UpsertResult:
+        """Merge `rows` (unique by key) into the table in one atomic step. Rows identical to
+        what is stored change nothing: a repeated upsert writes no new version."""
         rows = rows.select(self.schema.names).cast(self.schema)
         with self._writer_lock():
             manifest = self.manifest()
-            if rows.num_rows == 0:
-                return manifest.version
+            created, updated, unchanged = self._compare(rows, manifest)
+            if created == 0 and updated == 0:
+                return UpsertResult(manifest.version, 0, 0, unchanged)
             version = manifest.version + 1
             generation = f"g{version:06d}"
             target = self.root / generation
@@ -127,7 +137,37 @@ class PartitionedParquetTable:
             retired = {path: at for path, at in retired.items() if path not in expired}
             self._commit(Manifest(version=version, partitions=partitions, retired=retired))
             self._delete(expired, keep={*partitions.values(), *retired})
-            return version
+            return UpsertResult(version, created, updated, unchanged)
+
+    def _compare(self, rows: pa.Table, manifest: Manifest) -> tuple[int, int, int]:
+        """How many incoming rows are new, change a stored row, or repeat one exactly."""
+        if rows.num_rows == 0:
+            return 0, 0, 0
+        values = [c for c in self.schema.names if c not in self.key]
+        on = " AND ".join(f"i.{k} = o.{k}" for k in self.key)
+        same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM o.{c}" for c in values) or "TRUE"
+        with duckdb.connect() as con:
+            con.register("incoming", rows)
+            touched = [
+                row[0]
+                for row in con.execute(
+                    f"SELECT DISTINCT {self.partition_sql} FROM incoming"
+                ).fetchall()
+            ]
+            old_files = [
+                str(self.root / manifest.partitions[p]) for p in touched if p in manifest.partitions
+            ]
+            if not old_files:
+                return rows.num_rows, 0, 0
+            stored = (
+                f"read_parquet([{', '.join(map(_quote, old_files))}], hive_partitioning = false)"
+            )
+            found = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {same}) FROM incoming i "
+                f"JOIN {stored} o ON {on}"
+            ).fetchone()
+        matched, identical = (int(found[0]), int(found[1])) if found else (0, 0)
+        return rows.num_rows - matched, matched - identical, identical
 
     def _merge_into(self, rows: pa.Table, manifest: Manifest, target: Path) -> dict[str, str]:
         key = ", ".join(self.key)

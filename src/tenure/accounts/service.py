@@ -1,0 +1,271 @@
+"""Looking at accounts: the book, an account's whole story, and its timeline. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from tenure.accounts.schemas import (
+    AccountRead,
+    AccountStory,
+    ContactRead,
+    ContractRead,
+    MetricRead,
+    SurveyRead,
+    TicketRead,
+    TimelineCreate,
+    TimelineRead,
+)
+from tenure.config import Settings
+from tenure.kit.dates import utc_now, whole_months_between
+from tenure.kit.errors import NotFound
+from tenure.kit.money import total
+from tenure.models import (
+    Account,
+    Contract,
+    SurveyResponse,
+    Ticket,
+    TimelineEntry,
+    User,
+)
+from tenure.warehouse import Warehouse
+
+# "Latest metrics" on an account page: each metric's latest value in the last year.
+METRICS_WINDOW_DAYS = 365
+TIMELINE_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class ContractFacts:
+    """What an account's contracts say on one day (DESIGN.md, "Contracts and dates")."""
+
+    arr: Decimal | None
+    currency: str | None
+    renewal_date: date | None
+    renewal_months: int | None
+
+
+def contract_facts(contracts: Sequence[Contract], as_of: date, settings: Settings) -> ContractFacts:
+    active = [c for c in contracts if c.is_active_on(as_of)]
+    if not active:
+        return ContractFacts(None, None, None, None)
+    arr, currency = total(
+        ((c.arr, c.currency) for c in active), settings.currency_rates, settings.base_currency
+    )
+    renewal = max(c.end_date for c in active)
+    return ContractFacts(arr, currency, renewal, whole_months_between(as_of, renewal))
+
+
+def get_account(session: Session, external_id: str) -> Account:
+    account = session.scalar(select(Account).where(Account.external_id == external_id))
+    if account is None:
+        raise NotFound(f"no account with external_id {external_id!r}")
+    return account
+
+
+def account_read(account: Account, as_of: date, settings: Settings) -> AccountRead:
+    facts = contract_facts(account.contracts, as_of, settings)
+    return AccountRead(
+        external_id=account.external_id,
+        name=account.name,
+        tier=account.tier,
+        segment=account.segment,
+        industry=account.industry,
+        csm_email=account.owner.email if account.owner else None,
+        customer_since=account.customer_since,
+        lifecycle_stage=account.lifecycle_stage,
+        arr=facts.arr,
+        currency=facts.currency,
+        renewal_date=facts.renewal_date,
+        renewal_months=facts.renewal_months,
+        attributes=account.attributes,
+    )
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    csm_email: str | None = None
+    tier: str | None = None
+    segment: str | None = None
+    search: str | None = None
+
+
+def _filtered(query: Select[tuple[Account]], where: AccountFilter) -> Select[tuple[Account]]:
+    if where.csm_email:
+        query = query.join(User, Account.owner_id == User.id).where(
+            User.email == where.csm_email.lower()
+        )
+    if where.tier:
+        query = query.where(Account.tier == where.tier)
+    if where.segment:
+        query = query.where(Account.segment == where.segment)
+    if where.search:
+        pattern = f"%{where.search.lower()}%"
+        query = query.where(or_(Account.name.ilike(pattern), Account.external_id.ilike(pattern)))
+    return query
+
+
+def list_accounts(
+    session: Session,
+    settings: Settings,
+    as_of: date,
+    where: AccountFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[AccountRead]:
+    where = where or AccountFilter()
+    if (
+        where.csm_email
+        and session.scalar(select(User).where(User.email == where.csm_email.lower())) is None
+    ):
+        raise NotFound(f"no user with email {where.csm_email!r}")
+    query = (
+        _filtered(select(Account), where)
+        .options(selectinload(Account.contracts), selectinload(Account.owner))
+        .order_by(Account.name, Account.external_id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [account_read(a, as_of, settings) for a in session.scalars(query)]
+
+
+def account_story(
+    session: Session, warehouse: Warehouse, settings: Settings, external_id: str, as_of: date
+) -> AccountStory:
+    account = get_account(session, external_id)
+    return AccountStory(
+        account=[account_read(account, as_of, settings)],
+        contracts=[
+            ContractRead(
+                external_id=c.external_id,
+                account_external_id=account.external_id,
+                start_date=c.start_date,
+                end_date=c.end_date,
+                arr=c.arr,
+                currency=c.currency,
+                quantity=c.quantity,
+                units=c.units,
+                status=c.status,
+                active=c.is_active_on(as_of),
+            )
+            for c in account.contracts
+        ],
+        contacts=[
+            ContactRead(
+                external_id=c.external_id,
+                account_external_id=account.external_id,
+                name=c.name,
+                email=c.email,
+                title=c.title,
+                seniority=c.seniority,
+                is_sponsor=c.is_sponsor,
+                user_id=c.user_id,
+            )
+            for c in sorted(account.contacts, key=lambda c: (not c.is_sponsor, c.name))
+        ],
+        metrics=_latest_metrics(warehouse, account.external_id, as_of),
+        tickets=_open_tickets(session, account, as_of),
+        surveys=_latest_surveys(session, account, as_of),
+        timeline=_timeline(session, account, as_of),
+    )
+
+
+def _latest_metrics(warehouse: Warehouse, external_id: str, as_of: date) -> list[MetricRead]:
+    rows = warehouse.metrics.latest(as_of, METRICS_WINDOW_DAYS, accounts=[external_id])
+    return [MetricRead(**row) for row in rows.to_pylist()]
+
+
+def _open_tickets(session: Session, account: Account, as_of: date) -> list[TicketRead]:
+    """Tickets opened by the end of `as_of` and not closed by then."""
+    end = _end_of(as_of)
+    query = (
+        select(Ticket)
+        .where(Ticket.account_id == account.id, Ticket.opened_at < end)
+        .where(or_(Ticket.closed_at.is_(None), Ticket.closed_at >= end))
+        .order_by(Ticket.opened_at.desc())
+    )
+    return [
+        TicketRead(
+            external_id=t.external_id,
+            account_external_id=account.external_id,
+            opened_at=t.opened_at,
+            closed_at=None,
+            kind=t.kind,
+            priority=t.priority,
+            satisfied=t.satisfied,
+            subject=t.subject,
+        )
+        for t in session.scalars(query)
+    ]
+
+
+def _latest_surveys(session: Session, account: Account, as_of: date) -> list[SurveyRead]:
+    """The latest answered survey of each kind by `as_of`."""
+    query = (
+        select(SurveyResponse)
+        .where(SurveyResponse.account_id == account.id)
+        .where(SurveyResponse.score.is_not(None), SurveyResponse.responded_at < _end_of(as_of))
+        .order_by(SurveyResponse.responded_at.desc())
+    )
+    latest: dict[str, SurveyRead] = {}
+    for s in session.scalars(query):
+        latest.setdefault(
+            s.kind.value,
+            SurveyRead(
+                external_id=s.external_id,
+                account_external_id=account.external_id,
+                contact_email=s.contact_email,
+                kind=s.kind,
+                sent_at=s.sent_at,
+                score=s.score,
+                responded_at=s.responded_at,
+                comment=s.comment,
+            ),
+        )
+    return sorted(latest.values(), key=lambda r: r.kind.value)
+
+
+def _timeline(session: Session, account: Account, as_of: date) -> list[TimelineRead]:
+    query = (
+        select(TimelineEntry)
+        .where(TimelineEntry.account_id == account.id, TimelineEntry.at < _end_of(as_of))
+        .order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())
+        .limit(TIMELINE_LIMIT)
+    )
+    return [timeline_read(account, e) for e in session.scalars(query)]
+
+
+def timeline_read(account: Account, entry: TimelineEntry) -> TimelineRead:
+    return TimelineRead(
+        account_external_id=account.external_id,
+        kind=entry.kind,
+        author=entry.author,
+        at=entry.at,
+        text=entry.text,
+        sentiment=entry.sentiment,
+    )
+
+
+def add_timeline_entry(
+    session: Session, account: Account, data: TimelineCreate, author: str | None
+) -> TimelineEntry:
+    entry = TimelineEntry(
+        account_id=account.id,
+        kind=data.kind,
+        author=author,
+        at=data.at or utc_now(),
+        text=data.text,
+        sentiment=data.sentiment,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
