@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,225 @@ class CliResult:
 @pytest.fixture
 def cli(env: dict[str, str]) -> Cli:
     return Cli(env)
+
+
+class Files:
+    """Writes small import files into the test's folder."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def csv(self, name: str, rows: list[dict[str, object]]) -> Path:
+        import csv
+
+        path = self.folder / name
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        with open(path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, columns)
+            writer.writeheader()
+            writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
+        return path
+
+    def jsonl(self, name: str, rows: list[dict[str, object]]) -> Path:
+        import json
+
+        path = self.folder / name
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        return path
+
+    def text(self, name: str, content: str) -> Path:
+        path = self.folder / name
+        path.write_text(content)
+        return path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Files:
+    return Files(tmp_path / "files")
+
+
+BOOK_ACCOUNTS: list[dict[str, object]] = [
+    {
+        "external_id": "acme",
+        "name": "Acme Corp",
+        "tier": "paid",
+        "segment": "enterprise",
+        "industry": "manufacturing",
+        "csm_email": "ana.silva@example.com",
+        "customer_since": "2023-02-01",
+        "lifecycle_stage": "adoption",
+        "region": "EMEA",
+    },
+    {
+        "external_id": "globex",
+        "name": "Globex",
+        "tier": "paid",
+        "segment": "enterprise",
+        "industry": "energy",
+        "csm_email": "ben.okafor@example.com",
+        "customer_since": "2024-06-15",
+        "lifecycle_stage": "onboarding",
+        "region": "NA",
+    },
+    {
+        "external_id": "initech",
+        "name": "Initech",
+        "tier": "free",
+        "segment": "smb",
+        "industry": "software",
+        "csm_email": "ana.silva@example.com",
+        "customer_since": "2025-01-10",
+        "lifecycle_stage": "adoption",
+        "region": "NA",
+    },
+]
+BOOK_CONTRACTS: list[dict[str, object]] = [
+    {
+        "external_id": "c1",
+        "account_external_id": "acme",
+        "start_date": "2025-02-01",
+        "end_date": "2026-02-01",
+        "arr": "48000",
+        "currency": "USD",
+        "quantity": "200",
+        "units": "seats",
+        "status": "renewed",
+    },
+    {
+        "external_id": "c2",
+        "account_external_id": "acme",
+        "start_date": "2026-02-01",
+        "end_date": "2027-02-01",
+        "arr": "52000",
+        "currency": "USD",
+        "quantity": "220",
+        "units": "seats",
+        "status": "active",
+    },
+    {
+        "external_id": "c3",
+        "account_external_id": "globex",
+        "start_date": "2026-06-15",
+        "end_date": "2027-06-15",
+        "arr": "30000.50",
+        "currency": "USD",
+        "quantity": "",
+        "units": "",
+        "status": "active",
+    },
+]
+BOOK_CONTACTS: list[dict[str, object]] = [
+    {
+        "external_id": "p1",
+        "account_external_id": "acme",
+        "name": "Carla Diaz",
+        "email": "carla@acme.com",
+        "title": "CFO",
+        "seniority": "c_level",
+        "is_sponsor": "true",
+        "user_id": "u-1",
+    },
+    {
+        "external_id": "p2",
+        "account_external_id": "acme",
+        "name": "Dan Wu",
+        "email": "dan@acme.com",
+        "title": "Analyst",
+        "seniority": "staff",
+        "is_sponsor": "false",
+        "user_id": "u-2",
+    },
+]
+BOOK_TICKETS: list[dict[str, object]] = [
+    {
+        "external_id": "t1",
+        "account_external_id": "acme",
+        "opened_at": "2026-11-01T09:00:00Z",
+        "closed_at": "2026-11-02T10:00:00Z",
+        "kind": "problem",
+        "priority": "high",
+        "satisfied": "true",
+    },
+    {
+        "external_id": "t2",
+        "account_external_id": "acme",
+        "opened_at": "2026-11-20T09:00:00Z",
+        "closed_at": "",
+        "kind": "question",
+        "priority": "low",
+        "satisfied": "",
+    },
+]
+BOOK_SURVEYS: list[dict[str, object]] = [
+    {
+        "external_id": "s1",
+        "account_external_id": "acme",
+        "contact_email": "carla@acme.com",
+        "kind": "nps",
+        "sent_at": "2026-05-01T00:00:00Z",
+        "score": "9",
+        "responded_at": "2026-05-03T00:00:00Z",
+        "comment": "Great",
+    },
+    {
+        "external_id": "s2",
+        "account_external_id": "acme",
+        "contact_email": "dan@acme.com",
+        "kind": "nps",
+        "sent_at": "2026-10-01T00:00:00Z",
+        "score": "6",
+        "responded_at": "2026-10-02T00:00:00Z",
+        "comment": "",
+    },
+    {
+        "external_id": "s3",
+        "account_external_id": "globex",
+        "contact_email": "x@globex.com",
+        "kind": "csat",
+        "sent_at": "2026-10-01T00:00:00Z",
+        "score": "",
+        "responded_at": "",
+        "comment": "",
+    },
+]
+BOOK_METRICS: list[dict[str, object]] = [
+    {"account_external_id": "acme", "metric": "logins_28d", "date": "2026-11-01", "value": "120"},
+    {"account_external_id": "acme", "metric": "logins_28d", "date": "2026-11-20", "value": "95"},
+    {"account_external_id": "globex", "metric": "logins_28d", "date": "2026-11-20", "value": "12"},
+]
+
+
+@dataclass
+class Book:
+    """A small book of accounts, written as import files."""
+
+    accounts: Path
+    contracts: Path
+    contacts: Path
+    tickets: Path
+    surveys: Path
+    metrics: Path
+
+    def load(self, cli: Cli) -> None:
+        for kind in ("accounts", "contracts", "contacts", "tickets", "surveys", "metrics"):
+            cli("import", kind, str(getattr(self, kind)))
+
+
+@pytest.fixture
+def book(files: Files) -> Book:
+    return Book(
+        accounts=files.csv("accounts.csv", BOOK_ACCOUNTS),
+        contracts=files.csv("contracts.csv", BOOK_CONTRACTS),
+        contacts=files.csv("contacts.csv", BOOK_CONTACTS),
+        tickets=files.csv("tickets.csv", BOOK_TICKETS),
+        surveys=files.csv("surveys.csv", BOOK_SURVEYS),
+        metrics=files.csv("metrics.csv", BOOK_METRICS),
+    )
+
+
+@pytest.fixture
+def initialised(cli: Cli) -> Cli:
+    """The CLI on a database and warehouse made by `tenure init`."""
+    cli("init")
+    return cli

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from tenure import __version__
 from tenure.config import Settings
 from tenure.db import Database
-from tenure.kit.errors import TenureError
+from tenure.kit.errors import TenureError, from_validation
 from tenure.warehouse import Warehouse
 
 
@@ -30,6 +31,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"detail": error.message, "problems": error.problems}, status_code=error.status
         )
 
+    @app.exception_handler(ValidationError)
+    async def model_error(request: Request, error: ValidationError) -> JSONResponse:
+        return await tenure_error(request, from_validation(error))
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
         problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
@@ -38,6 +43,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from tenure.accounts.endpoints import router as accounts_router
 
     app.include_router(accounts_router, prefix="/api/v1")
+    from tenure.retention.endpoints import router as retention_router
+
+    app.include_router(retention_router, prefix="/api/v1")
+    from tenure.health.endpoints import router as health_router
+
+    app.include_router(health_router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -7,10 +7,13 @@ from typing import Annotated
 import typer
 
 from tenure.accounts.cli import accounts_app, import_app, note_app
+from tenure.db import Database
+from tenure.demo.cli import demo_app
+from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.output import stderr
-from tenure.db import Database
 from tenure.migrate import upgrade
+from tenure.retention.cli import kpis_command, retention_app
 from tenure.users.cli import tokens_app, users_app
 
 app = typer_app("Tenure: customer success on data you already own.")
@@ -19,6 +22,11 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(note_app, name="note")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(health_app, name="health")
+app.add_typer(scorecard_app, name="scorecard")
+app.command("kpis")(kpis_command)
+app.add_typer(retention_app, name="retention")
+app.add_typer(demo_app, name="demo")
 
 
 @app.command()
@@ -26,9 +34,13 @@ def init(ctx: typer.Context) -> None:
     """Create or migrate the app database and the warehouse."""
     cli = context(ctx)
     database = Database(cli.settings)
-    upgrade(database.engine)
+    try:
+        upgrade(database.engine)
+        where = database.engine.url.render_as_string(hide_password=True)
+    finally:
+        database.dispose()
     cli.warehouse.init()
-    stderr.print(f"database ready: {database.engine.url.render_as_string(hide_password=True)}")
+    stderr.print(f"database ready: {where}")
     stderr.print(f"warehouse ready: {cli.settings.resolved_warehouse_url}")
 
 
@@ -44,7 +56,9 @@ def serve(
     from tenure.app import create_app
 
     cli = context(ctx)
-    upgrade(Database(cli.settings).engine)
+    database = Database(cli.settings)
+    upgrade(database.engine)
+    database.dispose()
     cli.warehouse.init()
     stderr.print(f"Tenure on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
     uvicorn.run(create_app(cli.settings), host=host, port=port, log_level="warning")
@@ -52,3 +66,7 @@ def serve(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

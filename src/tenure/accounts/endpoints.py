@@ -95,5 +95,13 @@ async def import_upload(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(await file.read())
-        result = import_file(session, request.app.state.warehouse, kind, path)
+        try:
+            result = import_file(session, request.app.state.warehouse, kind, path)
+        except TenureError as error:
+            # Name the file as the client sent it, not by the server's temporary copy.
+            raise TenureError(
+                error.message.replace(str(path), name),
+                error.status,
+                [p.replace(str(path), name) for p in error.problems],
+            ) from None
     return ImportResultRead(**{**result.__dict__, "file": name})

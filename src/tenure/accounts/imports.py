@@ -162,16 +162,17 @@ def _validate(
             reference = source.values.get("account_external_id")
             if reference is not None and issubclass(row_model, ChildRow):
                 references.append((source.line, str(reference).strip()))
+            raw_id = source.values.get("external_id")
+            if raw_id is not None:
+                key = str(raw_id).strip()
+                first = seen.setdefault(key, source.line)
+                if first != source.line:
+                    problems.append(
+                        problem(path, source.line, "external_id", key, f"also on row {first}")
+                    )
+                    continue
             row = _parse(path, row_model, source, problems)
             if row is None:
-                continue
-            first = seen.setdefault(row.external_id, source.line)
-            if first != source.line:
-                problems.append(
-                    problem(
-                        path, source.line, "external_id", row.external_id, f"also on row {first}"
-                    )
-                )
                 continue
             good.append((source.line, row))
     return good, references
@@ -223,7 +224,7 @@ def _ids_by_external_id(
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         query = select(table.c.external_id, table.c.id).where(table.c.external_id.in_(chunk))
-        found.update({external_id: id_ for external_id, id_ in session.execute(query)})
+        found.update((row.external_id, row.id) for row in session.execute(query))
     return found
 
 

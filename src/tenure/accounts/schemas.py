@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     field_validator,
     model_validator,
 )
@@ -49,11 +51,32 @@ def _boolean(value: Any) -> Any:
 
 Text = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=300)]
 ExternalId = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=200)]
-Email = Annotated[
-    str, BeforeValidator(_lower), Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value) or len(value) > 320:
+        raise ValueError("not an email address")
+    return value
+
+
+def _currency(value: str) -> str:
+    if not CURRENCY.match(value):
+        raise ValueError("not a three-letter ISO 4217 currency code (e.g. USD, EUR)")
+    return value
+
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+Email = Annotated[str, BeforeValidator(_lower), AfterValidator(_email)]
+Currency = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    AfterValidator(_currency),
 ]
 UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
 Boolean = Annotated[bool, BeforeValidator(_boolean)]
+# Money stays exact in Python and is a plain number in JSON (a string by Pydantic's default).
+Amount = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 Lower = BeforeValidator(_lower)
 
 
@@ -84,9 +107,7 @@ class ContractRow(ChildRow):
     start_date: date
     end_date: date
     arr: Decimal = Field(ge=0, max_digits=16, decimal_places=2)
-    currency: Annotated[
-        str, BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v)
-    ] = Field(pattern=r"^[A-Z]{3}$")
+    currency: Currency
     quantity: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
     units: str | None = Field(default=None, max_length=50)
     status: Annotated[ContractStatus, Lower] = ContractStatus.active
@@ -182,7 +203,7 @@ class AccountRead(BaseModel):
     csm_email: str | None
     customer_since: date | None
     lifecycle_stage: str | None
-    arr: Decimal | None
+    arr: Amount | None
     currency: str | None
     renewal_date: date | None
     renewal_months: int | None
@@ -196,9 +217,9 @@ class ContractRead(BaseModel):
     account_external_id: str
     start_date: date
     end_date: date
-    arr: Decimal
+    arr: Amount
     currency: str
-    quantity: Decimal | None
+    quantity: Amount | None
     units: str | None
     status: ContractStatus
     active: bool

@@ -11,15 +11,16 @@ from functools import cached_property
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from tenure.config import Settings
 from tenure.db import Database
-from tenure.migrate import ensure_current
 from tenure.kit.dates import utc_today
-from tenure.kit.errors import TenureError
+from tenure.kit.errors import TenureError, from_validation
 from tenure.kit.output import OutputFormat, stderr
+from tenure.migrate import ensure_current
 from tenure.warehouse import Warehouse
 
 
@@ -29,7 +30,10 @@ class TenureGroup(TyperGroup):
     # Typer types this with its vendored click's Context, which it does not export.
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except ValidationError as invalid:
+                raise from_validation(invalid) from None
         except TenureError as error:
             stderr.print(f"Error: {error}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
@@ -58,11 +62,16 @@ class CliContext:
         with self.database.unit_of_work() as session:
             yield session
 
+    def close(self) -> None:
+        if "database" in self.__dict__:
+            self.database.dispose()
+
 
 def context(ctx: typer.Context) -> CliContext:
     root = ctx.find_root()
     if root.obj is None:
         root.obj = CliContext()
+        root.call_on_close(root.obj.close)
     obj: CliContext = root.obj
     return obj
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class TenureError(Exception):
     """An error meant for the user. `status` is the HTTP status the API answers with."""
@@ -26,3 +28,12 @@ class NotFound(TenureError):
 class Forbidden(TenureError):
     def __init__(self, message: str):
         super().__init__(message, status=403)
+
+
+def from_validation(error: ValidationError) -> TenureError:
+    """A Pydantic validation error as a TenureError naming each field and what was wrong."""
+    problems = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in error.errors()
+    ]
+    return TenureError("invalid input:", problems=problems)

@@ -106,7 +106,9 @@ def csv_text(records: Sequence[Record], columns: Sequence[str] | None = None) ->
     for record in records:
         writer.writerow(
             [
-                orjson.dumps(v, default=_default).decode() if isinstance(v, dict | list) else _csv(v)
+                orjson.dumps(v, default=_default).decode()
+                if isinstance(v, dict | list)
+                else _csv(v)
                 for v in (record.get(n) for n in names)
             ]
         )
