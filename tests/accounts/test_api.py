@@ -51,7 +51,8 @@ def test_the_book_and_an_account(client, initialised):
         headers=headers,
     ).json()
     assert [a["external_id"] for a in accounts] == ["acme", "initech"]
-    assert accounts[0]["arr"] == 52000.0 and accounts[0]["renewal_months"] == 2
+    assert accounts[0]["arr"] == 52000.0
+    assert accounts[0]["renewal_months"] == 2
     page = client.get("/api/v1/accounts", params={"limit": 1, "offset": 1}, headers=headers).json()
     assert [a["external_id"] for a in page] == ["globex"]
     story = client.get("/api/v1/accounts/acme", params={"as_of": "2026-11-23"}, headers=headers)
@@ -59,7 +60,8 @@ def test_the_book_and_an_account(client, initialised):
     cli_story = initialised("accounts", "show", "acme", "--as-of", "2026-11-23", "--format", "json")
     assert story.json() == cli_story.json()
     missing = client.get("/api/v1/accounts/nope", headers=headers)
-    assert missing.status_code == 404 and "nope" in missing.json()["detail"]
+    assert missing.status_code == 404
+    assert "nope" in missing.json()["detail"]
     assert client.get("/openapi.json").json()["info"]["title"] == "Tenure"
 
 
@@ -69,12 +71,12 @@ def test_timeline_writes_follow_roles(client, initialised):
     manager = token(initialised, "boss@example.com")
     note = {"kind": "call", "text": "Renewal call booked"}
     refused = client.post("/api/v1/accounts/acme/timeline", json=note, headers=viewer)
-    assert (
-        refused.status_code == 403 and "may not change account 'acme'" in refused.json()["detail"]
-    )
+    assert refused.status_code == 403
+    assert "may not change account 'acme'" in refused.json()["detail"]
     assert client.post("/api/v1/accounts/acme/timeline", json=note, headers=csm).status_code == 403
     own = client.post("/api/v1/accounts/globex/timeline", json=note, headers=csm)
-    assert own.status_code == 201 and own.json()["author"] == "ben.okafor@example.com"
+    assert own.status_code == 201
+    assert own.json()["author"] == "ben.okafor@example.com"
     done = client.post("/api/v1/accounts/acme/timeline", json=note, headers=manager)
     assert done.status_code == 201
     invalid = client.post(

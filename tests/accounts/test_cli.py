@@ -44,15 +44,18 @@ def test_list_filters_by_csm_and_tier(loaded):
     free = loaded("accounts", "list", "--tier", "free", "--format", "json").json()
     assert [r["external_id"] for r in free] == ["initech"]
     unknown = loaded("accounts", "list", "--csm", "who@example.com", ok=False)
-    assert unknown.code == 1 and "no user with email 'who@example.com'" in unknown.stderr
+    assert unknown.code == 1
+    assert "no user with email 'who@example.com'" in unknown.stderr
 
 
 def test_list_csv_and_table(loaded):
     text = loaded("accounts", "list", "--as-of", "2026-11-23", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows[0]["external_id"] == "acme" and rows[0]["renewal_months"] == "2"
+    assert rows[0]["external_id"] == "acme"
+    assert rows[0]["renewal_months"] == "2"
     table = loaded("accounts", "list", "--as-of", "2026-11-23")
-    assert "Acme Corp" in table.stdout and "52,000.00" in table.stdout
+    assert "Acme Corp" in table.stdout
+    assert "52,000.00" in table.stdout
     assert table.stderr == ""
 
 
@@ -72,7 +75,8 @@ def test_show_tells_the_whole_story(loaded):
         ("c1", False),
         ("c2", True),
     ]
-    assert story["contacts"][0]["name"] == "Carla Diaz" and story["contacts"][0]["is_sponsor"]
+    assert story["contacts"][0]["name"] == "Carla Diaz"
+    assert story["contacts"][0]["is_sponsor"]
     assert story["metrics"] == [
         {"account_external_id": "acme", "metric": "logins_28d", "date": "2026-11-20", "value": 95.0}
     ]
@@ -107,11 +111,14 @@ def test_notes_go_on_the_timeline(loaded):
         ("meeting", None, "Kick-off with the CFO"),
     ]
     bad = loaded("note", "add", "acme", "no colour", "--kind", "sentiment", ok=False)
-    assert bad.code != 0 and "sentiment" in bad.stderr
+    assert bad.code != 0
+    assert "sentiment" in bad.stderr
     missing = loaded("note", "add", "nope", "hello", ok=False)
-    assert missing.code == 1 and "no account with external_id 'nope'" in missing.stderr
+    assert missing.code == 1
+    assert "no account with external_id 'nope'" in missing.stderr
 
 
 def test_bad_as_of_is_named(loaded):
     result = loaded("accounts", "list", "--as-of", "23/11/2026", ok=False)
-    assert result.code == 1 and "--as-of: '23/11/2026': not a date" in result.stderr
+    assert result.code == 1
+    assert "--as-of: '23/11/2026': not a date" in result.stderr

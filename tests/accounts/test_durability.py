@@ -41,9 +41,8 @@ def big_files(folder: Path, accounts: int, metric_rows: int) -> tuple[Path, Path
         handle.write("account_external_id,metric,date,value\n")
         for i in range(metric_rows):
             day = 1 + (i // accounts) % 28
-            handle.write(
-                f"a{i % accounts},logins_28d,2026-{1 + i // (accounts * 28) % 12:02d}-{day:02d},{i}\n"
-            )
+            month = 1 + i // (accounts * 28) % 12
+            handle.write(f"a{i % accounts},logins_28d,2026-{month:02d}-{day:02d},{i}\n")
     return account_file, metric_file
 
 
@@ -66,9 +65,8 @@ def timed(env: dict[str, str], *args: str) -> float:
     return time.perf_counter() - start
 
 
-def test_import_killed_midway_leaves_nothing_half_written(
-    initialised, env, settings, tmp_path, database
-):
+@pytest.mark.usefixtures("initialised")
+def test_import_killed_midway_leaves_nothing_half_written(env, settings, tmp_path, database):
     accounts, metrics = big_files(tmp_path / "big", accounts=12_000, metric_rows=400_000)
     # Measure a whole import on a throwaway data dir, then kill real ones at fractions of it.
     scratch = {

@@ -28,15 +28,18 @@ def test_book_imports_every_kind(initialised, book, session):
     book.load(initialised)
     acme = session.scalar(sa.select(Account).where(Account.external_id == "acme"))
     assert acme is not None
-    assert acme.owner is not None and acme.owner.email == "ana.silva@example.com"
-    assert acme.owner.name == "Ana Silva" and acme.owner.role.value == "csm"
+    assert acme.owner is not None
+    assert acme.owner.email == "ana.silva@example.com"
+    assert acme.owner.name == "Ana Silva"
+    assert acme.owner.role.value == "csm"
     assert acme.attributes == {"region": "EMEA"}
     assert [c.arr for c in acme.contracts] == [Decimal("48000"), Decimal("52000")]
     sponsor = [c for c in acme.contacts if c.is_sponsor]
     assert [c.name for c in sponsor] == ["Carla Diaz"]
     assert session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 2
     unanswered = session.scalar(sa.select(SurveyResponse).where(SurveyResponse.external_id == "s3"))
-    assert unanswered is not None and unanswered.score is None
+    assert unanswered is not None
+    assert unanswered.score is None
 
 
 def test_importing_the_same_files_twice_changes_nothing(initialised, book, session, settings):
@@ -114,7 +117,8 @@ def test_update_changes_only_given_columns_and_merges_attributes(initialised, bo
     assert acme is not None
     assert acme.name == "Acme Corporation"
     assert acme.segment == "enterprise"  # not in the file: kept
-    assert acme.owner is not None and acme.owner.email == "ana.silva@example.com"
+    assert acme.owner is not None
+    assert acme.owner.email == "ana.silva@example.com"
     assert acme.attributes == {"region": "EMEA", "employees": "5000"}
 
 
@@ -197,7 +201,7 @@ BAD_FILES: list[tuple[str, list[dict[str, object]], list[str]]] = [
             },
         ],
         [
-            ":2: seniority: 'intern': Input should be 'c_level', 'vp', 'director', 'manager' or 'staff'",
+            ":2: seniority: 'intern': Input should be 'c_level', 'vp', 'director', 'manager' or",
             ":2: is_sponsor: 'maybe': Input should be a valid boolean",
         ],
     ),
@@ -347,6 +351,7 @@ def test_unreadable_files_are_named(initialised, files):
 
 def test_dry_run_writes_nothing(initialised, book, session):
     result = initialised("import", "accounts", str(book.accounts), "--dry-run")
-    assert "3 created" in result.stderr and "dry run" in result.stderr
+    assert "3 created" in result.stderr
+    assert "dry run" in result.stderr
     assert session.scalar(sa.select(sa.func.count()).select_from(Account)) == 0
     assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
