@@ -50,6 +50,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router, prefix="/api/v1")
 
+    from tenure.plans.endpoints import router as plans_router
+
+    app.include_router(plans_router, prefix="/api/v1")
+    from tenure.usage.endpoints import router as usage_router
+    from tenure.usage.intake import router as intake_router
+
+    app.include_router(usage_router, prefix="/api/v1")
+    app.include_router(intake_router)
+
+    from tenure.web import install as install_web  # pages, static files, audit API
+
+    install_web(app)
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}

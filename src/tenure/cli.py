@@ -13,7 +13,10 @@ from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.output import stderr
 from tenure.migrate import upgrade
+from tenure.plans.cli import plan, playbook_app, signals, tasks_app
+from tenure.retention.churn_cli import churn_app, health_backtest
 from tenure.retention.cli import kpis_command, retention_app
+from tenure.usage.cli import daily, import_events, keys_app, metrics_app, usage_app
 from tenure.users.cli import tokens_app, users_app
 
 app = typer_app("Tenure: customer success on data you already own.")
@@ -26,7 +29,18 @@ app.add_typer(health_app, name="health")
 app.add_typer(scorecard_app, name="scorecard")
 app.command("kpis")(kpis_command)
 app.add_typer(retention_app, name="retention")
+app.add_typer(churn_app, name="churn")
+health_app.command("backtest")(health_backtest)
 app.add_typer(demo_app, name="demo")
+app.add_typer(usage_app, name="usage")
+app.add_typer(keys_app, name="keys")
+app.add_typer(metrics_app, name="metrics")
+app.command("daily")(daily)
+import_app.command("events")(import_events)
+app.command("plan")(plan)
+app.command("signals")(signals)
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(playbook_app, name="playbook")
 
 
 @app.command()

@@ -36,6 +36,35 @@ class Settings(BaseSettings):
         "figures that mix currencies are refused.",
     )
 
+    events_url: str | None = Field(
+        default=None,
+        description="Ibis connection URL of a warehouse that already holds your product events "
+        "(e.g. postgres://user:password@host:5432/db); Tenure reads them there and copies "
+        "nothing. Default: Tenure's own event store in the warehouse.",
+    )
+    events_table: str = Field(
+        default="events",
+        description="With events_url: the events table, optionally schema-qualified "
+        "(analytics.events).",
+    )
+    events_columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="With events_url: Tenure event column -> your column, as JSON, e.g. "
+        '{"message_id": "id", "timestamp": "sent_at", "account_external_id": "company"}; '
+        "columns not named keep Tenure's names.",
+    )
+    metric_catalogue: Path | None = Field(
+        default=None,
+        description="TOML file of usage metric definitions; default the catalogue shipped "
+        "with Tenure.",
+    )
+    intake_load_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often `tenure serve` moves acknowledged events from its intake log "
+        "into the events table.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

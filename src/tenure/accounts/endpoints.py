@@ -18,6 +18,7 @@ from tenure.accounts.schemas import (
     TimelineCreate,
     TimelineRead,
 )
+from tenure.audit.service import record_change
 from tenure.db import SessionDep
 from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError
@@ -80,7 +81,9 @@ def add_timeline_entry(
     account = service.get_account(session, external_id)
     require_can_write(user, account)
     entry = service.add_timeline_entry(session, account, data, user.email)
-    return service.timeline_read(account, entry)
+    read = service.timeline_read(account, entry)
+    record_change(session, user, "timeline.add", f"account:{external_id}", None, read)
+    return read
 
 
 @router.post("/imports/{kind}", response_model=ImportResultRead, tags=["imports"])
@@ -104,4 +107,6 @@ async def import_upload(
                 error.status,
                 [p.replace(str(path), name) for p in error.problems],
             ) from None
-    return ImportResultRead(**{**result.__dict__, "file": name})
+    read = ImportResultRead(**{**result.__dict__, "file": name})
+    record_change(session, user, f"import.{kind.value}", f"file:{name}", None, read)
+    return read

@@ -135,8 +135,15 @@ def list_accounts(
 
 
 def account_story(
-    session: Session, warehouse: Warehouse, settings: Settings, external_id: str, as_of: date
+    session: Session,
+    warehouse: Warehouse | None,
+    settings: Settings,
+    external_id: str,
+    as_of: date,
 ) -> AccountStory:
+    """Everything about one account as of a day. Without a warehouse the latest metrics are
+    left out: reading them scans the metrics series, which a page that charts them later
+    need not wait for."""
     account = get_account(session, external_id)
     return AccountStory(
         account=[account_read(account, as_of, settings)],
@@ -168,7 +175,7 @@ def account_story(
             )
             for c in sorted(account.contacts, key=lambda c: (not c.is_sponsor, c.name))
         ],
-        metrics=_latest_metrics(warehouse, account.external_id, as_of),
+        metrics=_latest_metrics(warehouse, account.external_id, as_of) if warehouse else [],
         tickets=_open_tickets(session, account, as_of),
         surveys=_latest_surveys(session, account, as_of),
         timeline=_timeline(session, account, as_of),

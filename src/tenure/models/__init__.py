@@ -2,6 +2,7 @@
 
 from tenure.models.accounts import Account, Contact, Contract
 from tenure.models.activity import SurveyResponse, Ticket, TimelineEntry
+from tenure.models.audit import AuditEntry
 from tenure.models.base import Base
 from tenure.models.enums import (
     ContractStatus,
@@ -13,24 +14,36 @@ from tenure.models.enums import (
     Tier,
     TimelineKind,
 )
+from tenure.models.health import AccountHealth, Scorecard
+from tenure.models.plans import PlaybookLibrary, Task
+from tenure.models.usage import WriteKey
 from tenure.models.users import ApiToken, User
+from tenure.models.web import BookMark, WebSession
 
 __all__ = [
     "Account",
+    "AccountHealth",
     "ApiToken",
+    "AuditEntry",
     "Base",
+    "BookMark",
     "Contact",
     "Contract",
     "ContractStatus",
+    "PlaybookLibrary",
     "Role",
+    "Scorecard",
     "Sentiment",
     "Seniority",
     "SurveyKind",
     "SurveyResponse",
+    "Task",
     "Ticket",
     "TicketKind",
     "Tier",
     "TimelineEntry",
     "TimelineKind",
     "User",
+    "WebSession",
+    "WriteKey",
 ]

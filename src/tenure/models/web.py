@@ -1,0 +1,58 @@
+"""The web app's own state: login sessions kept on the server, and what each user last saw
+of their book (for "since you last looked" alerts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tenure.kit.dates import utc_now
+from tenure.models.accounts import Contract
+from tenure.models.base import Base
+from tenure.models.users import User
+
+# The book pages sum each account's active contracts for many accounts at once (ARR, renewal
+# date, current customer or not): this index covers those look-ups. Declared here, with the
+# web app that needs it; the contracts table itself belongs to the account aggregate.
+CONTRACTS_ACTIVE_INDEX = Index(
+    "ix_contracts_account_active",
+    Contract.account_id,
+    Contract.end_date,
+    Contract.start_date,
+    Contract.arr,
+    Contract.currency,
+)
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a
+    copy of the database lets nobody sign in. Logging out deletes the row."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Sent back in every form and htmx request: a page on another site cannot read it.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utc_now)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
+
+
+class BookMark(Base):
+    """What a user's own book looked like when they last acknowledged it: external id ->
+    [health band, renewal band]."""
+
+    __tablename__ = "web_book_marks"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    seen_at: Mapped[datetime] = mapped_column(default=utc_now)
+    state: Mapped[dict[str, Any]]

@@ -1,0 +1,193 @@
+"""REST API for plans: `/api/v1/signals`, `/api/v1/plan`, `/api/v1/tasks`, `/api/v1/playbooks`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from tenure.audit.service import record_change
+from tenure.db import SessionDep
+from tenure.kit.dates import utc_today
+from tenure.kit.errors import Forbidden
+from tenure.models import Role, Task, User
+from tenure.plans import service
+from tenure.plans.schemas import (
+    PlanCreate,
+    PlanRead,
+    PlaybookLoad,
+    PlaybookLoaded,
+    SignalRead,
+    TaskDone,
+    TaskRead,
+)
+from tenure.users.auth import CurrentUser, require_manager
+
+router = APIRouter()
+
+
+def _may_plan_for(user: User, csm: str) -> None:
+    """A CSM plans and marks tasks for themself; managers and admins for anyone."""
+    if user.role in (Role.admin, Role.manager):
+        return
+    if user.role is Role.csm and user.email == csm.lower():
+        return
+    raise Forbidden(f"{user.email} ({user.role.value}) may not change {csm}'s plan")
+
+
+@router.get("/signals", response_model=list[SignalRead], tags=["plans"])
+def list_signals(
+    request: Request,
+    session: SessionDep,
+    _user: CurrentUser,
+    as_of: date | None = None,
+    csm: Annotated[str | None, Query(description="Only this CSM's accounts (email).")] = None,
+    like: Annotated[
+        list[str] | None, Query(description="Exemplar accounts for the lookalike signal.")
+    ] = None,
+) -> list[SignalRead]:
+    """Signals per account with their evidence (like `tenure signals --format json`)."""
+    state = request.app.state
+    rows = service.account_signals(
+        session, state.warehouse, state.settings, as_of or utc_today(), csm, like or ()
+    )
+    return [SignalRead.model_validate(row.__dict__) for row in rows]
+
+
+def _plan(
+    request: Request, session: SessionDep, data: PlanCreate, user: User | None = None
+) -> PlanRead:
+    state = request.app.state
+    options = service.PlanOptions(
+        quarter_start=data.quarter_start,
+        as_of=data.as_of,
+        count=data.count,
+        hours_per_week=data.hours_per_week,
+        existing_share=data.existing_share,
+        new_clients=data.new_clients,
+    )
+    outcome = service.make_plan(session, state.warehouse, state.settings, data.csm, options)
+    if data.save:
+        before = [
+            t.reference for t in service.list_tasks(session, data.csm, data.quarter_start, "open")
+        ]
+        service.save_plan(session, outcome, data.quarter_start)
+        after = [t.reference for t in service.list_tasks(session, data.csm, data.quarter_start)]
+        record_change(
+            session,
+            user,
+            "plan.save",
+            f"plan:{outcome.user.email}:{data.quarter_start.isoformat()}",
+            {"open_tasks": before},
+            {"tasks": after, "options": data.model_dump(mode="json")},
+            via="api",
+        )
+    return PlanRead.model_validate(outcome.plan.parts())
+
+
+@router.get("/plan", response_model=PlanRead, tags=["plans"])
+def show_plan(
+    request: Request,
+    session: SessionDep,
+    _user: CurrentUser,
+    csm: str,
+    quarter_start: date,
+    as_of: date | None = None,
+    count: Annotated[int | None, Query(ge=0)] = None,
+    hours_per_week: Annotated[float, Query(gt=0, le=168)] = 40.0,
+    existing_share: Annotated[float, Query(ge=0, le=1)] = 0.5,
+    new_clients: Annotated[int, Query(ge=0)] = 5,
+) -> PlanRead:
+    """A CSM's quarterly plan (like `tenure plan --format json`), not saved."""
+    data = PlanCreate(
+        csm=csm,
+        quarter_start=quarter_start,
+        as_of=as_of,
+        count=count,
+        hours_per_week=hours_per_week,
+        existing_share=existing_share,
+        new_clients=new_clients,
+    )
+    return _plan(request, session, data)
+
+
+@router.post("/plan", response_model=PlanRead, tags=["plans"])
+def create_plan(
+    request: Request, session: SessionDep, user: CurrentUser, data: PlanCreate
+) -> PlanRead:
+    """Plan a CSM's quarter; with `save`, turn it into tasks (keeping the done ones)."""
+    if data.save:
+        _may_plan_for(user, data.csm)
+    return _plan(request, session, data, user)
+
+
+def _task_read(task: Task) -> TaskRead:
+    return TaskRead(
+        id=task.id,
+        csm_email=task.owner.email,
+        quarter_start=task.quarter_start,
+        reference=task.reference,
+        client=task.client,
+        category=task.category,
+        description=task.description,
+        duration_hours=task.duration_hours,
+        start=task.start,
+        deadline=task.deadline,
+        status="done" if task.is_done else "open",
+        done_on=task.done_on,
+    )
+
+
+@router.get("/tasks", response_model=list[TaskRead], tags=["plans"])
+def list_tasks(
+    session: SessionDep,
+    _user: CurrentUser,
+    csm: str | None = None,
+    quarter_start: date | None = None,
+    status: Annotated[str | None, Query(description="open or done")] = None,
+) -> list[TaskRead]:
+    return [_task_read(t) for t in service.list_tasks(session, csm, quarter_start, status)]
+
+
+@router.post("/tasks/{task_id}/done", response_model=TaskRead, tags=["plans"])
+def task_done(
+    session: SessionDep, user: CurrentUser, task_id: int, data: TaskDone | None = None
+) -> TaskRead:
+    task = service.find_task(session, str(task_id))
+    _may_plan_for(user, task.owner.email)
+    before = _task_read(task)
+    service.mark_done(session, task, (data.on if data else None) or utc_today())
+    after = _task_read(task)
+    record_change(session, user, "task.done", f"task:{task.id}", before, after, via="api")
+    return after
+
+
+@router.post("/tasks/{task_id}/reopen", response_model=TaskRead, tags=["plans"])
+def task_reopen(session: SessionDep, user: CurrentUser, task_id: int) -> TaskRead:
+    task = service.find_task(session, str(task_id))
+    _may_plan_for(user, task.owner.email)
+    before = _task_read(task)
+    service.reopen(session, task)
+    after = _task_read(task)
+    record_change(session, user, "task.reopen", f"task:{task.id}", before, after, via="api")
+    return after
+
+
+@router.post("/playbooks", response_model=PlaybookLoaded, status_code=201, tags=["plans"])
+def load_playbooks(session: SessionDep, user: CurrentUser, data: PlaybookLoad) -> PlaybookLoaded:
+    """Load a playbook library's TOML (managers); it becomes the one in use."""
+    require_manager(user)
+    loaded = service.load_library(session, data.source, data.file_name, user.email)
+    result = PlaybookLoaded(
+        version=loaded.version,
+        created=loaded.created,
+        playbooks=len(loaded.library.playbooks),
+        activities=len(loaded.library.activities),
+    )
+    if loaded.created:  # the same library again changes nothing
+        after = {**result.model_dump(), "file_name": data.file_name}
+        record_change(
+            session, user, "playbooks.load", f"playbooks:v{loaded.version}", None, after, via="api"
+        )
+    return result

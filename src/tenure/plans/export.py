@@ -1,0 +1,92 @@
+"""The plan as an XLSX workbook: "Plan" (the activities), "Onboarding", "Left out", "Weeks" and
+"Health" (the book's health dashboard), for CSMs who live in spreadsheets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from tenure.plans.planner import Plan
+
+ACTIVITY_COLUMNS = (
+    "reference",
+    "client",
+    "category",
+    "signals",
+    "description",
+    "purpose",
+    "results",
+    "measurement",
+    "duration_hours",
+    "deadline",
+    "start",
+    "dependencies",
+    "notes",
+)
+HEALTH_COLUMNS = (
+    "external_id",
+    "name",
+    "csm_email",
+    "years",
+    "arr",
+    "renewal_months",
+    "renewal_band",
+    "trend",
+    "health",
+    "band",
+)
+WIDE = {"description": 60, "purpose": 45, "results": 45, "measurement": 45, "notes": 45}
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def _sheet(
+    book: Any, title: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    sheet = book.create_sheet(title)
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_cell(row.get(c)) for c in columns])
+    for i, name in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=i).column_letter
+        sheet.column_dimensions[letter].width = WIDE.get(name, max(12, len(name) + 2))
+        if name in WIDE:
+            for cell in sheet[letter][1:]:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row_cells in sheet.iter_rows(min_row=2):
+        for cell in row_cells:
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "B2"
+
+
+def write_xlsx(path: Path, plan: Plan, health: Sequence[Mapping[str, Any]]) -> None:
+    """Write the workbook; `health` are the dashboard's records (`tenure health` JSON)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    default = book.active
+    if default is not None:
+        book.remove(default)
+    parts = plan.parts()
+    _sheet(book, "Plan", ACTIVITY_COLUMNS, parts["activities"])
+    _sheet(book, "Onboarding", ACTIVITY_COLUMNS, parts["onboarding"])
+    left_columns = list(parts["left_out"][0]) if parts["left_out"] else ["reference", "why"]
+    _sheet(book, "Left out", left_columns, parts["left_out"])
+    week_columns = list(parts["weeks"][0]) if parts["weeks"] else ["week"]
+    _sheet(book, "Weeks", week_columns, parts["weeks"])
+    components = list(dict.fromkeys(k for r in health for k in r.get("components", {})))
+    flat = [{**r, **(r.get("components") or {})} for r in health]
+    _sheet(book, "Health", [*HEALTH_COLUMNS, *components], flat)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)

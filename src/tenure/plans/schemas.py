@@ -1,0 +1,108 @@
+"""API shapes for plans: signals, the plan (the same object as `tenure plan --format json`),
+tasks and playbook libraries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Category = Literal["retention", "expansion", "advocacy", "adoption", "onboarding", "data"]
+
+
+class SignalRead(BaseModel):
+    account_external_id: str
+    name: str
+    csm_email: str | None
+    kind: str
+    subject: str | None = Field(description="What the signal is about, e.g. the weak component.")
+    evidence: str
+
+
+class ActivityRead(BaseModel):
+    reference: str
+    client: str = Field(description="The account's external id (NEW-n: a new client to come).")
+    category: Category
+    signals: list[str]
+    description: str
+    purpose: str
+    results: str
+    measurement: str
+    duration_hours: float
+    deadline: dt.date
+    start: dt.date = Field(description="First day of its week, weeks counted from the start.")
+    dependencies: list[str]
+    notes: str
+
+
+class LeftOutRead(BaseModel):
+    reference: str
+    client: str
+    category: Category
+    signals: list[str]
+    description: str
+    duration_hours: float
+    deadline: dt.date
+    why: Literal["capacity", "lower priority", "dependency", "timing"]
+    reason: str
+
+
+class WeekRead(BaseModel):
+    week: int
+    start: dt.date
+    hours: float
+    capacity: float
+    onboarding_hours: float
+    onboarding_capacity: float
+
+
+class PlanRead(BaseModel):
+    activities: list[ActivityRead]
+    onboarding: list[ActivityRead]
+    left_out: list[LeftOutRead]
+    weeks: list[WeekRead]
+
+
+class PlanCreate(BaseModel):
+    """What `tenure plan` takes, for the API."""
+
+    csm: str = Field(description="The CSM's email.")
+    quarter_start: dt.date
+    as_of: dt.date | None = None
+    count: int | None = Field(default=None, ge=0)
+    hours_per_week: float = Field(default=40.0, gt=0, le=168)
+    existing_share: float = Field(default=0.5, ge=0, le=1)
+    new_clients: int = Field(default=5, ge=0)
+    save: bool = False
+
+
+class TaskRead(BaseModel):
+    id: int
+    csm_email: str
+    quarter_start: dt.date
+    reference: str
+    client: str
+    category: str
+    description: str
+    duration_hours: float
+    start: dt.date
+    deadline: dt.date
+    status: Literal["open", "done"]
+    done_on: dt.date | None
+
+
+class TaskDone(BaseModel):
+    on: dt.date | None = Field(default=None, description="The day it was done; default today.")
+
+
+class PlaybookLoad(BaseModel):
+    source: str = Field(description="The library's TOML text.")
+    file_name: str = "playbooks.toml"
+
+
+class PlaybookLoaded(BaseModel):
+    version: int
+    created: bool
+    playbooks: int
+    activities: int

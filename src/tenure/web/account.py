@@ -1,0 +1,167 @@
+"""What the account page shows beyond the account's story: its latest health with the "why",
+the health history and a metric over time, read from the warehouse. Never commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tenure.health.explain import describe_change, summary, whole
+from tenure.health.scorecards import Bands
+from tenure.health.scorecards import Scorecard as ScorecardDefinition
+from tenure.health.service import snapshot_store
+from tenure.health.snapshots import Snapshot, snapshots
+from tenure.models import Account, AccountHealth, Scorecard
+from tenure.warehouse import Warehouse
+from tenure.web.book import band_for
+from tenure.web.charts import Series, Zone, line_chart
+
+HISTORY_DAYS = 365
+# Metrics a CSM reads first, in this order, when the account has them.
+PREFERRED_METRICS = (
+    "active_users_28d",
+    "logins_28d",
+    "events_28d",
+    "link_clicks_28d",
+    "logins_per_user_28d",
+    "features_used_28d",
+)
+
+
+@dataclass(frozen=True)
+class ComponentLine:
+    key: str
+    label: str
+    weight: float
+    effective_weight: float
+    score: int | None
+    band: str | None
+    previous: int | None
+    contribution: float
+
+
+@dataclass(frozen=True)
+class MeasureLine:
+    component: str
+    label: str
+    value: float | None
+    score: int | None
+    band: str | None
+    change: str | None
+
+
+@dataclass(frozen=True)
+class HealthView:
+    now: Snapshot
+    previous: Snapshot | None
+    why: str
+    components: list[ComponentLine]
+    measures: list[MeasureLine]
+    bands: Bands
+
+
+@dataclass(frozen=True)
+class StoredHealth:
+    row: AccountHealth | None
+    bands: Bands
+    renewal_bands: Bands
+
+
+def stored_health(session: Session, account: Account) -> StoredHealth:
+    """The account's latest stored health and the bands of the scorecard that scored it."""
+    row = session.get(AccountHealth, account.id)
+    card = None
+    if row is not None and row.scorecard_id is not None:
+        definition = session.scalar(
+            select(Scorecard.definition).where(Scorecard.id == row.scorecard_id)
+        )
+        if definition is not None:
+            card = ScorecardDefinition.from_dict(definition)
+    if card is None:
+        return StoredHealth(row, Bands(50, 74), Bands(3, 6))
+    return StoredHealth(row, card.bands, card.renewal_bands)
+
+
+def health_history(warehouse: Warehouse, external_id: str, as_of: date) -> list[Snapshot]:
+    """The account's snapshots of the last year up to `as_of`, oldest first (one read)."""
+    table = snapshot_store(warehouse).history(
+        external_id, as_of - timedelta(days=HISTORY_DAYS), as_of
+    )
+    return snapshots(table)
+
+
+def health_view(history: list[Snapshot], bands: Bands) -> HealthView | None:
+    """The latest snapshot, explained against the one before it."""
+    if not history:
+        return None
+    now = history[-1]
+    previous = history[-2] if len(history) > 1 else None
+    components = []
+    for part in now.components:
+        old = previous.component(part.key) if previous else None
+        score = whole(part.score)
+        components.append(
+            ComponentLine(
+                key=part.key,
+                label=part.label or part.key,
+                weight=part.weight,
+                effective_weight=part.effective_weight,
+                score=score,
+                band=band_for(score, bands),
+                previous=whole(old.score) if old else None,
+                contribution=part.contribution,
+            )
+        )
+    measures = []
+    for m in now.measures:
+        old_measure = previous.measure(m.component, m.metric) if previous else None
+        score = whole(m.score)
+        measures.append(
+            MeasureLine(
+                component=m.component,
+                label=m.label or m.metric,
+                value=m.value,
+                score=score,
+                band=band_for(score, bands),
+                change=describe_change(old_measure.value, m.value) if old_measure else None,
+            )
+        )
+    return HealthView(now, previous, summary(now, previous), components, measures, bands)
+
+
+def health_chart(history: list[Snapshot], bands: Bands) -> Markup:
+    days = [s.date for s in history]
+    scores = [s.health_exact for s in history]
+    zones = [
+        Zone(0, bands.red, "zone-red"),
+        Zone(bands.red, bands.amber, "zone-amber"),
+        Zone(bands.amber, 100, "zone-green"),
+    ]
+    return line_chart(
+        [Series("Health", list(zip(days, scores, strict=True)), "health")],
+        "Health over the last year",
+        y_range=(0, 100),
+        zones=zones,
+    )
+
+
+def usage_metrics(available: list[str]) -> list[str]:
+    """Metrics to offer on the usage chart: the preferred ones first, then the rest."""
+    known = set(available)
+    first = [m for m in PREFERRED_METRICS if m in known]
+    return first + sorted(known - set(first))
+
+
+def usage_chart(warehouse: Warehouse, external_id: str, metric: str, as_of: date) -> Markup:
+    table = warehouse.metrics.read(
+        [metric], [external_id], as_of - timedelta(days=HISTORY_DAYS), as_of
+    )
+    points = list(
+        zip(table.column("date").to_pylist(), table.column("value").to_pylist(), strict=True)
+    )
+    title = f"{metric.replace('_', ' ')} over the last year"
+    return line_chart([Series(metric, points, "s0")], title)

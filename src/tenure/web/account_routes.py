@@ -1,0 +1,188 @@
+"""The account page (Account 360) and its timeline form."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from datetime import date, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from tenure.accounts import service as accounts
+from tenure.accounts.schemas import TimelineCreate
+from tenure.audit.service import record_change
+from tenure.health.service import renewal_band
+from tenure.kit.dates import utc_now
+from tenure.kit.errors import Forbidden, TenureError, from_validation
+from tenure.models import Account, Task, TimelineKind, User
+from tenure.plans import service as plans
+from tenure.plans.service import SignalRow
+from tenure.users.auth import require_can_write
+from tenure.web import account
+from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today, warehouse_of
+from tenure.web.routing import WebRoute
+from tenure.web.templating import render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+TIMELINE_KINDS = [k for k in TimelineKind if k is not TimelineKind.system]
+
+
+def can_write(user: User, target: Account) -> bool:
+    try:
+        require_can_write(user, target)
+    except Forbidden:
+        return False
+    return True
+
+
+def _page_context(
+    request: Request, db: DbDep, identity: IdentityDep, external_id: str
+) -> dict[str, Any]:
+    as_of = today()
+    target = accounts.get_account(db, external_id)
+    story = accounts.account_story(db, None, settings_of(request), external_id, as_of)
+    stored = account.stored_health(db, target)
+    head = story.account[0]
+    sponsor = next((c for c in story.contacts if c.is_sponsor), None)
+    tasks = db.scalars(
+        select(Task)
+        .where(Task.account_id == target.id)
+        .order_by(Task.status.desc(), Task.start, Task.reference)
+        .limit(50)
+    ).all()
+    return {
+        "tasks": tasks,
+        "csm_name": target.owner.name if target.owner else None,
+        "account": head,
+        "story": story,
+        "sponsor": sponsor,
+        "health": stored.row,
+        "renewal_band": renewal_band(head.renewal_months, stored.renewal_bands) or "none",
+        "as_of": as_of,
+        "can_write": can_write(identity.user, target),
+        "kinds": TIMELINE_KINDS,
+        "added": False,
+    }
+
+
+@router.get("/accounts/{external_id}")
+def account_page(request: Request, db: DbDep, identity: IdentityDep, external_id: str) -> Response:
+    return render(request, "account.html", _page_context(request, db, identity, external_id))
+
+
+@router.get("/accounts/{external_id}/health")
+def account_health(
+    request: Request, db: DbDep, _identity: IdentityDep, external_id: str
+) -> Response:
+    """The health chart and its "why" (loaded into the account page)."""
+    target = accounts.get_account(db, external_id)
+    bands = account.stored_health(db, target).bands
+    warehouse = warehouse_of(request)
+    as_of = today()
+    history = account.health_history(warehouse, external_id, as_of)
+    view = account.health_view(history, bands)
+    chart = account.health_chart(history, bands) if view else None
+    return render(
+        request, "account_health.html", {"view": view, "chart": chart, "account_id": external_id}
+    )
+
+
+@router.get("/accounts/{external_id}/usage")
+def account_usage(
+    request: Request,
+    db: DbDep,
+    _identity: IdentityDep,
+    external_id: str,
+    metric: str | None = None,
+) -> Response:
+    """A metric of the account over the last year (loaded into the account page)."""
+    accounts.get_account(db, external_id)
+    warehouse = warehouse_of(request)
+    choices = account.usage_metrics(warehouse.metrics.metric_names())
+    if metric is not None and metric not in choices:
+        raise TenureError(f"metric {metric!r}: no such metric in the metrics series", 404)
+    chosen = metric or (choices[0] if choices else None)
+    chart = account.usage_chart(warehouse, external_id, chosen, today()) if chosen else None
+    return render(
+        request,
+        "account_usage.html",
+        {"choices": choices, "metric": chosen, "chart": chart, "account_id": external_id},
+    )
+
+
+@router.get("/accounts/{external_id}/signals")
+def account_signals(
+    request: Request, db: DbDep, _identity: IdentityDep, external_id: str
+) -> Response:
+    """What the account's facts say its CSM should act on (loaded into the account page).
+    Signals are computed over the CSM's whole book: some compare an account with others."""
+    target = accounts.get_account(db, external_id)
+    csm = target.owner.email if target.owner else None
+    rows, at = book_signals(db, request, csm)
+    mine = [r for r in rows if r.account_external_id == external_id]
+    return render(request, "account_signals.html", {"signals": mine, "computed_at": at})
+
+
+# Signals are computed over a CSM's whole book (some compare an account with the others) from
+# facts that move daily (health, usage) or with imports: a book's signals are kept ten minutes,
+# so opening the CSM's next account does not compute them again.
+SIGNALS_SECONDS = 600.0
+_signals: OrderedDict[tuple[str, str | None, date], tuple[float, list[SignalRow], datetime]] = (
+    OrderedDict()
+)
+_SIGNALS_KEPT = 200
+
+
+def book_signals(db: DbDep, request: Request, csm: str | None) -> tuple[list[SignalRow], datetime]:
+    day = today()
+    key = (str(db.get_bind().engine.url), csm, day)
+    cached = _signals.get(key)
+    if cached is not None and time.monotonic() - cached[0] < SIGNALS_SECONDS:
+        return cached[1], cached[2]
+    rows = plans.account_signals(db, warehouse_of(request), settings_of(request), day, csm)
+    at = utc_now()
+    _signals[key] = (time.monotonic(), rows, at)
+    _signals.move_to_end(key)
+    while len(_signals) > _SIGNALS_KEPT:
+        _signals.popitem(last=False)
+    return rows, at
+
+
+@router.post("/accounts/{external_id}/timeline")
+def add_to_timeline(
+    request: Request,
+    db: DbDep,
+    identity: WriterDep,
+    external_id: str,
+    kind: Annotated[str, Form()] = "note",
+    text: Annotated[str, Form()] = "",
+    sentiment: Annotated[str, Form()] = "",
+) -> Response:
+    """A note, call, meeting, email or the CSM's sentiment, added to the account's timeline."""
+    target = accounts.get_account(db, external_id)
+    require_can_write(identity.user, target)
+    try:
+        data = TimelineCreate.model_validate(
+            {
+                "kind": kind,
+                "text": text.strip(),
+                "sentiment": (sentiment or None) if kind == TimelineKind.sentiment else None,
+            }
+        )
+    except ValidationError as error:
+        raise from_validation(error) from None
+    entry = accounts.add_timeline_entry(db, target, data, identity.user.email)
+    read = accounts.timeline_read(target, entry)
+    record_change(
+        db, identity.user, "timeline.add", f"account:{external_id}", None, read, via="web"
+    )
+    if request.headers.get("HX-Request") == "true":
+        context = _page_context(request, db, identity, external_id)
+        return render(request, "account_timeline.html", {**context, "added": True})
+    return RedirectResponse(f"/accounts/{quote(external_id, safe='')}#timeline", 303)

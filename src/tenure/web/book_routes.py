@@ -1,0 +1,96 @@
+"""The book page: the health dashboard a CSM opens first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from tenure.audit.service import record_change
+from tenure.models import Role
+from tenure.web import alerts, book
+from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today
+from tenure.web.routing import WebRoute
+from tenure.web.templating import render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+ALL = "all"
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/book", status_code=303)
+
+
+@router.get("/book")
+def book_page(
+    request: Request,
+    db: DbDep,
+    identity: IdentityDep,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    csm: Annotated[str | None, Query(max_length=320)] = None,
+    band: str | None = None,
+    tier: str | None = None,
+    segment: Annotated[str | None, Query(max_length=100)] = None,
+    status: str = "current",
+    sort: str = "health",
+    dir: str = "asc",  # noqa: A002
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=book.MAX_PER_PAGE)] = book.PER_PAGE,
+) -> Response:
+    user = identity.user
+    # A CSM opens on their own book; "all" shows everyone's.
+    if not csm:
+        csm = user.email if user.role is Role.csm else ALL
+    query = book.BookQuery(
+        search=search or None,
+        csm=None if csm == ALL else csm,
+        band=band or None,
+        tier=tier or None,
+        segment=segment or None,
+        status=status,
+        sort=sort,
+        desc=dir == "desc",
+        page=page,
+        per_page=per_page,
+    )
+    as_of = today()
+    result = book.book_page(db, settings_of(request), as_of, query)
+    own = query.csm == user.email
+    # Alerts are about the whole own book: shown on its first page.
+    found = alerts.alerts_for(db, user, as_of) if own and page == 1 else None
+    params = {
+        "search": query.search,
+        "csm": csm,
+        "band": query.band,
+        "tier": query.tier,
+        "segment": query.segment,
+        "status": query.status if query.status != "current" else None,
+        "sort": query.sort,
+        "dir": "desc" if query.desc else "asc",
+        "per_page": per_page if per_page != book.PER_PAGE else None,
+    }
+    context = {
+        "book": result,
+        "params": params,
+        "csm": csm,
+        "own": own,
+        "alerts": found,
+        "csms": book.csm_choices(db),
+        "as_of": as_of,
+    }
+    if request.headers.get("HX-Target") == "book-results":
+        return render(request, "book_results.html", context)
+    return render(request, "book.html", context)
+
+
+@router.post("/book/seen")
+def mark_seen(db: DbDep, identity: WriterDep) -> Response:
+    """Acknowledge the alerts: the book as it is now becomes what was last seen."""
+    before, after = alerts.mark_seen(db, identity.user, today())
+    record_change(
+        db, identity.user, "book.seen", f"user:{identity.user.email}", before, after, via="web"
+    )
+    return RedirectResponse("/book", status_code=303)

@@ -1,0 +1,27 @@
+"""Every page router, in one list for `install`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from tenure.web import (
+        account_routes,
+        admin_routes,
+        auth,
+        book_routes,
+        renewals_routes,
+        team_routes,
+        usage_routes,
+    )
+
+    return [
+        auth.router,
+        book_routes.router,
+        account_routes.router,
+        renewals_routes.router,
+        usage_routes.router,
+        team_routes.router,
+        admin_routes.router,
+    ]
