@@ -13,40 +13,7 @@ from tenure.health.scorecards import (
 )
 from tenure.kit.errors import TenureError
 from tenure.kit.toml_lines import key_lines
-
-ISSUE_EXAMPLE = """\
-name = "enterprise"
-[bands]
-red = 50      # 0-50 red, 51-74 amber, 75-100 green
-amber = 74
-[trend]
-window_days = 30
-threshold = 5
-[[components]]
-key = "product"
-weight = 0.5
-  [[components.measures]]
-  metric = "product_score"
-  method = "identity"
-[[components]]
-key = "satisfaction"
-weight = 0.25
-  [[components.measures]]
-  metric = "satisfaction_score"
-  method = "identity"
-[[components]]
-key = "support"
-weight = 0.125
-  [[components.measures]]
-  metric = "support_score"
-  method = "identity"
-[[components]]
-key = "sponsorship"
-weight = 0.125
-  [[components.measures]]
-  metric = "sponsorship_score"
-  method = "identity"
-"""
+from tests.scorecards import ISSUE_SCORECARD
 
 
 def refused(text: str, file: str = "card.toml") -> list[str]:
@@ -57,7 +24,7 @@ def refused(text: str, file: str = "card.toml") -> list[str]:
 
 
 def test_the_issue_example_loads_as_it_is():
-    loaded = parse_scorecard(ISSUE_EXAMPLE, "enterprise.toml")
+    loaded = parse_scorecard(ISSUE_SCORECARD, "enterprise.toml")
     card = loaded.scorecard
     assert loaded.notes == []
     assert card.name == "enterprise"
@@ -145,7 +112,7 @@ weight = 1
 
 
 def test_weights_that_do_not_add_up_are_normalised_and_said_so():
-    text = ISSUE_EXAMPLE.replace("weight = 0.5", "weight = 0.4")
+    text = ISSUE_SCORECARD.replace("weight = 0.5", "weight = 0.4")
     loaded = parse_scorecard(text, "e.toml")
     assert loaded.notes == [
         "component weights add up to 0.9, not 1: normalised to product 0.4444, "
@@ -155,7 +122,7 @@ def test_weights_that_do_not_add_up_are_normalised_and_said_so():
 
 
 def test_mistakes_name_the_file_the_line_and_the_key():
-    text = ISSUE_EXAMPLE.replace('method = "identity"', 'method = "linaer"', 1).replace(
+    text = ISSUE_SCORECARD.replace('method = "identity"', 'method = "linaer"', 1).replace(
         "weight = 0.25", "weight = -0.25"
     )
     problems = refused(text)
@@ -167,12 +134,12 @@ def test_mistakes_name_the_file_the_line_and_the_key():
 
 
 def test_bad_toml_names_the_line():
-    text = ISSUE_EXAMPLE.replace("threshold = 5", "threshold = = 5")
+    text = ISSUE_SCORECARD.replace("threshold = 5", "threshold = = 5")
     assert refused(text) == ["card.toml:7: threshold: Invalid value (bad TOML)"]
 
 
 def test_a_key_defined_twice_names_its_line():
-    text = ISSUE_EXAMPLE.replace("amber = 74", "amber = 74\nred = 40")
+    text = ISSUE_SCORECARD.replace("amber = 74", "amber = 74\nred = 40")
     assert refused(text) == ["card.toml:5: red: Cannot overwrite a value (bad TOML)"]
 
 
@@ -245,8 +212,8 @@ def test_a_key_defined_twice_names_its_line():
 )
 def test_each_kind_of_mistake(change, problem):
     old, new = change
-    assert old in ISSUE_EXAMPLE
-    assert refused(ISSUE_EXAMPLE.replace(old, new, 1)) == problem.split("\n")
+    assert old in ISSUE_SCORECARD
+    assert refused(ISSUE_SCORECARD.replace(old, new, 1)) == problem.split("\n")
 
 
 def test_a_scorecard_needs_components_and_measures():
@@ -259,7 +226,7 @@ def test_a_scorecard_needs_components_and_measures():
 
 
 def test_unknown_metrics_are_named():
-    card = parse_scorecard(ISSUE_EXAMPLE).scorecard
+    card = parse_scorecard(ISSUE_SCORECARD).scorecard
     assert unknown_metrics(card, {"product_score", "support_score"}) == [
         "satisfaction_score",
         "sponsorship_score",
@@ -268,7 +235,7 @@ def test_unknown_metrics_are_named():
 
 def test_the_most_specific_rule_picks_the_scorecard():
     def card(name: str, rule: str, priority: int = 0) -> Scorecard:
-        text = ISSUE_EXAMPLE.replace(
+        text = ISSUE_SCORECARD.replace(
             'name = "enterprise"', f'name = "{name}"\npriority = {priority}\n{rule}'
         )
         return parse_scorecard(text).scorecard
@@ -286,7 +253,7 @@ def test_the_most_specific_rule_picks_the_scorecard():
 
 
 def test_key_lines_follow_arrays_of_tables():
-    lines = key_lines(ISSUE_EXAMPLE)
+    lines = key_lines(ISSUE_SCORECARD)
     assert lines[("components", 0, "measures", 0, "method")] == 13
     assert lines[("components", 3, "weight")] == 28
     assert lines[("trend", "threshold")] == 7

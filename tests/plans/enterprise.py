@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from tenure.kit.dates import whole_months_between
 from tenure.plans.signals import AccountFacts
+from tests.scorecards import ISSUE_SCORECARD
 
 QUARTER_START = date(2027, 1, 4)
 EARLIER = QUARTER_START - timedelta(days=30)  # the trend's earlier day
@@ -129,39 +130,9 @@ HAPPY = {
     and c.years >= 1
 }
 
-SCORECARD = """\
-name = "enterprise"
-[bands]
-red = 50
-amber = 74
-[trend]
-window_days = 30
-threshold = 5
-[[components]]
-key = "product"
-weight = 0.5
-  [[components.measures]]
-  metric = "product_score"
-  method = "identity"
-[[components]]
-key = "satisfaction"
-weight = 0.25
-  [[components.measures]]
-  metric = "satisfaction_score"
-  method = "identity"
-[[components]]
-key = "support"
-weight = 0.125
-  [[components.measures]]
-  metric = "support_score"
-  method = "identity"
-[[components]]
-key = "sponsorship"
-weight = 0.125
-  [[components.measures]]
-  metric = "sponsorship_score"
-  method = "identity"
-"""
+# The issue's own enterprise scorecard: 50% product, 25% satisfaction, 12.5% support and
+# 12.5% sponsorship, each read from an imported 0-100 metric.
+SCORECARD = ISSUE_SCORECARD
 
 
 def import_rows() -> dict[str, list[dict[str, object]]]:

@@ -37,17 +37,13 @@ def block_events(
 ) -> pa.Table:
     usage = company.usage
     accounts = block.accounts
-    lo = usage.live_from[accounts, t]
-    hi = usage.live_to[accounts, t]
-    users = np.where(hi > lo, usage.active_users[accounts, t], 0)
     engagement = usage.engagement[accounts, t]
-    share = (hi - lo) / 30.4
-
-    user_account = np.repeat(np.arange(len(accounts)), users)
-    user_number = np.arange(len(user_account)) - np.repeat(np.cumsum(users) - users, users)
-    propensity = np.concatenate(
-        [usage.user_propensity[int(a)][:n] for a, n in zip(accounts, users, strict=True)]
-        or [np.zeros(0)]
+    active = block.active(t)
+    lo, hi, share = active.lo, active.hi, active.share
+    user_account, user_number, propensity = (
+        active.user_account,
+        active.user_number,
+        active.propensity,
     )
     rate = 2.2 * np.exp(0.55 * engagement[user_account] + 0.5 * propensity)
     sessions = rng.poisson(rate * share[user_account])

@@ -107,6 +107,20 @@ def track_part(
     )
 
 
+@dataclass(frozen=True)
+class Active:
+    """A block's product users active in month `t`: each account's live days [lo, hi), the
+    share of the month that is, and one entry per active user (its account in the block, its
+    number within the account, its propensity to use the product)."""
+
+    lo: IntArray
+    hi: IntArray
+    share: npt.NDArray[np.float64]
+    user_account: IntArray
+    user_number: IntArray
+    propensity: npt.NDArray[np.float64]
+
+
 class Block:
     """A fixed group of accounts and the ids of every product user they have; built once
     and reused every month."""
@@ -125,6 +139,19 @@ class Block:
             ],
             type=pa.string(),
         )
+
+    def active(self, t: int) -> Active:
+        usage = self.company.usage
+        lo = usage.live_from[self.accounts, t]
+        hi = usage.live_to[self.accounts, t]
+        users = np.where(hi > lo, usage.active_users[self.accounts, t], 0)
+        user_account = np.repeat(np.arange(len(self.accounts)), users)
+        user_number = np.arange(len(user_account)) - np.repeat(np.cumsum(users) - users, users)
+        propensity = np.concatenate(
+            [usage.user_propensity[int(a)][:n] for a, n in zip(self.accounts, users, strict=True)]
+            or [np.zeros(0)]
+        )
+        return Active(lo, hi, (hi - lo) / 30.4, user_account, user_number, propensity)
 
     def users(self, local_account: IntArray, user: IntArray) -> IntArray:
         """Indexes into `user_ids` of (account in block, user number) pairs."""
