@@ -4,6 +4,7 @@ signed in as each of them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,10 +16,21 @@ from tenure.users.security import hash_password
 from tests.web.helpers import AS_OF, PASSWORD, PEOPLE, ROLES, Browser, csrf_of, log_in
 
 
+class _OnTheBooksDay(datetime):
+    """The clock's time of day, on the day the shared test book is written for."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz).replace(year=AS_OF.year, month=AS_OF.month, day=AS_OF.day)
+
+
 @pytest.fixture(autouse=True)
 def frozen_today(monkeypatch):
-    """Pages are shown as of the day the shared test book is written for."""
-    monkeypatch.setattr(dates, "utc_today", lambda: AS_OF)
+    """Pages are shown as of the day the shared test book is written for, and what a page
+    writes "now" (a note, a login) happens on that day too: else a note added today would
+    lie after the day the page shows."""
+    monkeypatch.setattr(dates, "datetime", _OnTheBooksDay)
+    assert dates.utc_today() == AS_OF
     return AS_OF
 
 

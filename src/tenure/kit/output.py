@@ -23,7 +23,9 @@ Record = Mapping[str, Any]
 # Given a column and a value, the Rich style of its cell (e.g. red/amber/green bands).
 Styler = Callable[[str, Any], str | None]
 
-stderr = Console(stderr=True)
+# Messages are never wrapped: a `FILE:ROW: column: value: why` line with a long path stays one
+# line in a log or a pipe (Rich would break it at 80 columns there).
+stderr = Console(stderr=True, soft_wrap=True)
 
 
 class OutputFormat(StrEnum):
