@@ -32,6 +32,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # A connection's page cache outlives its transactions: 64 MB (SQLite's default is 2 MB)
+    # keeps a 100,000-account book's hot pages and indexes in it, where the default re-read
+    # them from the OS on every page view. Each pooled connection fills it only as it reads.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

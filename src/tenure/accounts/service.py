@@ -51,13 +51,23 @@ class ContractFacts:
 
 
 def contract_facts(contracts: Sequence[Contract], as_of: date, settings: Settings) -> ContractFacts:
-    active = [c for c in contracts if c.is_active_on(as_of)]
+    active = [(c.arr, c.currency, c.end_date) for c in contracts if c.is_active_on(as_of)]
+    return active_contract_facts(active, as_of, settings)
+
+
+def active_contract_facts(
+    active: Sequence[tuple[Decimal, str, date]], as_of: date, settings: Settings
+) -> ContractFacts:
+    """The facts of the contracts active on `as_of`, given as (ARR, currency, end date): for
+    pages that read those three columns rather than whole contracts."""
     if not active:
         return ContractFacts(None, None, None, None)
     arr, currency = total(
-        ((c.arr, c.currency) for c in active), settings.currency_rates, settings.base_currency
+        ((amount, code) for amount, code, _ in active),
+        settings.currency_rates,
+        settings.base_currency,
     )
-    renewal = max(c.end_date for c in active)
+    renewal = max(end for _, _, end in active)
     return ContractFacts(arr, currency, renewal, whole_months_between(as_of, renewal))
 
 

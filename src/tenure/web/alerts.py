@@ -110,14 +110,27 @@ class Alerts:
     since: datetime | None
 
 
+# The comparison of a user's book with their mark, by user: valid while the mark (its
+# `seen_at`) and the current state (the very object `current_state` keeps) are the same, so a
+# page does not decode the stored mark and compare every account on each view.
+_compared: OrderedDict[tuple[str, int], tuple[datetime, State, Alerts]] = OrderedDict()
+
+
 def alerts_for(session: Session, user: User, as_of: date) -> Alerts:
     """What changed in the user's own book since they last marked it as seen. The first
     look sets the mark, so alerts start from there."""
     state, shown = current_state(session, user, as_of)
-    mark = session.get(BookMark, user.id)
-    if mark is None:
+    seen_at = session.scalar(select(BookMark.seen_at).where(BookMark.user_id == user.id))
+    if seen_at is None:
         session.add(BookMark(user_id=user.id, seen_at=utc_now(), state=state))
         session.flush()
+        return Alerts([], None)
+    key = (str(session.get_bind().engine.url), user.id)
+    cached = _compared.get(key)
+    if cached is not None and cached[0] == seen_at and cached[1] is state:
+        return cached[2]
+    mark = session.get(BookMark, user.id)
+    if mark is None:  # removed since its seen_at was read: nothing to compare with
         return Alerts([], None)
     items = sorted(
         (
@@ -127,7 +140,12 @@ def alerts_for(session: Session, user: User, as_of: date) -> Alerts:
         # Red accounts first, then renewals, soonest first.
         key=lambda a: (a.kind != "turned_red", a.months if a.months is not None else 99, a.name),
     )
-    return Alerts(items, mark.seen_at)
+    found = Alerts(items, mark.seen_at)
+    _compared[key] = (seen_at, state, found)
+    _compared.move_to_end(key)
+    while len(_compared) > _STATES_KEPT:
+        _compared.popitem(last=False)
+    return found
 
 
 def mark_seen(session: Session, user: User, as_of: date) -> tuple[State | None, State]:

@@ -81,6 +81,8 @@ def _environment() -> Environment:
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
+        # Templates ship with the package: no need to stat every file on every render.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
