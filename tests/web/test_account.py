@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from tenure.models import AuditEntry, TimelineEntry
+from tests.web.helpers import AS_OF
 
 
 def test_the_account_page_tells_the_whole_story(browser):
@@ -75,6 +80,23 @@ def test_signals_of_an_account(browser, initialised):
     assert page.status_code == 200
     assert "Signals" in page.text
     assert "renewal in quarter" in page.text  # acme renews on 2027-02-01
+
+
+def test_an_accounts_signals_are_those_of_its_whole_book(browser, initialised):
+    """The page computes one account's signals from its stored health, compared with the
+    book through the kept comparisons: the same signals `tenure signals` finds over the book,
+    once health was computed daily over the trend's window (as `tenure daily` does)."""
+    start = (AS_OF - timedelta(days=35)).isoformat()
+    initialised("health", "compute", "--from", start, "--to", AS_OF.isoformat())
+    everyone = initialised("signals", "--as-of", AS_OF.isoformat(), "--format", "json").json()
+    viewer = browser("viewer")
+    for external_id in sorted({r["account_external_id"] for r in everyone}):
+        page = viewer.get(f"/accounts/{external_id}/signals")
+        assert page.status_code == 200
+        found = re.findall(r'<span class="evidence">(.*?)</span>', page.text)
+        shown = [html.unescape(e) for e in found]
+        expected = [r["evidence"] for r in everyone if r["account_external_id"] == external_id]
+        assert shown == expected, external_id
 
 
 def test_notes_calls_meetings_and_sentiment_on_the_timeline(browser, database):

@@ -581,6 +581,63 @@ def dashboard(
     return board
 
 
+def stored_rows(
+    session: Session, settings: Settings, as_of: date, account_ids: Sequence[int]
+) -> tuple[list[HealthRow], list[str]]:
+    """Dashboard rows of these accounts from their latest stored health (`account_health`, as
+    `tenure health compute` / `tenure daily` left it), with ARR and renewal as of `as_of`, and
+    the warnings: for pages, which answer without scoring a day that was never computed."""
+    found = session.execute(
+        select(Account, User.email, AccountHealth, ScorecardRow.definition)
+        .outerjoin(User, Account.owner_id == User.id)
+        .outerjoin(AccountHealth, AccountHealth.account_id == Account.id)
+        .outerjoin(ScorecardRow, AccountHealth.scorecard_id == ScorecardRow.id)
+        .where(Account.id.in_(list(account_ids)))
+        .order_by(Account.external_id)
+    ).all()
+    contracts: dict[int, list[Contract]] = defaultdict(list)
+    for contract in session.scalars(
+        select(Contract).where(
+            Contract.account_id.in_(list(account_ids)),
+            Contract.start_date <= as_of,
+            Contract.end_date > as_of,
+        )
+    ):
+        contracts[contract.account_id].append(contract)
+    rows, warnings = [], []
+    bands: dict[int, Bands] = {}  # renewal bands by scorecard version, parsed once
+    for account, email, stored, definition in found:
+        try:
+            facts = contract_facts(contracts[account.id], as_of, settings)
+            arr = float(facts.arr) if facts.arr is not None else None
+            months = facts.renewal_months
+        except TenureError as error:
+            warnings.append(f"{account.external_id}: ARR left out: {error.message}")
+            arr, months = None, None
+        renewal = Bands(3, 6)
+        if definition and stored and stored.scorecard_id is not None:
+            if stored.scorecard_id not in bands:
+                bands[stored.scorecard_id] = Scorecard.from_dict(definition).renewal_bands
+            renewal = bands[stored.scorecard_id]
+        rows.append(
+            HealthRow(
+                external_id=account.external_id,
+                name=account.name,
+                csm_email=email,
+                health=stored.health if stored else None,
+                health_exact=_shown_exact(stored.health_exact) if stored else None,
+                band=stored.band if stored else None,
+                trend=stored.trend if stored else None,
+                renewal_months=months,
+                renewal_band=renewal_band(months, renewal),
+                arr=arr,
+                years=_years(account.customer_since, as_of),
+                components=dict(stored.components) if stored else {},
+            )
+        )
+    return rows, warnings
+
+
 def _risk_order(row: HealthRow) -> tuple[int, float, str]:
     """Red first, then amber, green, unscored; lowest score first; then by name."""
     rank = {"red": 0, "amber": 1, "green": 2}.get(row.band or "", 3)

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, String, delete, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
 from tenure.accounts.service import contract_facts
 from tenure.config import Settings
 from tenure.health import derived
-from tenure.health.service import Dashboard, HealthRow, dashboard
+from tenure.health.service import Dashboard, HealthRow, dashboard, stored_rows
 from tenure.kit.errors import NotFound, TenureError
 from tenure.models import (
     Account,
@@ -36,7 +36,15 @@ from tenure.models import (
 from tenure.plans.planner import NewClient, Plan, PlannedActivity, PlanRequest, plan_quarter
 from tenure.plans.playbooks import DEFAULT_FILE, Library, default_source, parse_library
 from tenure.plans.scheduler import WEEKS
-from tenure.plans.signals import AccountFacts, Signal, compute_signals
+from tenure.plans.signals import (
+    AccountFacts,
+    Comparable,
+    Comparisons,
+    Peer,
+    Signal,
+    comparisons,
+    compute_signals,
+)
 from tenure.warehouse import Warehouse
 
 # Usage metrics compared for lookalikes and paid-like free clients: each metric's latest value
@@ -105,7 +113,7 @@ class Book:
     every other account (for comparisons), and the health dashboard rows."""
 
     facts: list[AccountFacts]
-    others: list[AccountFacts]
+    others: list[Peer]
     health: list[HealthRow]
     accounts: dict[str, Account]
     warnings: list[str] = field(default_factory=list)
@@ -130,24 +138,91 @@ def load_book(
     if csm is not None:
         _user(session, csm)
     board: Dashboard = dashboard(session, warehouse, settings, as_of, csm=csm)
-    health = {row.external_id: row for row in board.rows}
-    accounts = list(session.scalars(select(Account).order_by(Account.external_id)))
-    owners = dict(session.execute(select(User.id, User.email)).tuples().all())
-    by_id = {a.id: a for a in accounts}
-
-    contracts: dict[int, list[Contract]] = defaultdict(list)
-    for contract in session.scalars(
-        select(Contract).where(Contract.start_date <= as_of, Contract.end_date > as_of)
-    ):
-        contracts[contract.account_id].append(contract)
-    sponsors = _sponsors(session)
-    nps, csat = _surveys(session, as_of)
-    problems, requests = _tickets(session, as_of)
+    scope = {row.external_id for row in board.rows}
+    query = select(Account).order_by(Account.external_id)
+    if csm is not None:
+        # The dashboard holds the CSM's accounts that were clients that day.
+        owner = Account.owner.has(User.email == csm.lower())
+        query = query.where(owner)
+    accounts = [a for a in session.scalars(query) if csm is None or a.external_id in scope]
     usage = _usage(warehouse, as_of)
+    facts = _facts(session, settings, as_of, accounts, board.rows, usage)
+    others = (
+        []
+        if csm is None
+        else [p for p in comparison_facts(session, usage) if p.external_id not in scope]
+    )
+    accounts_by_id = {a.external_id: a for a in accounts}
+    return Book(facts, others, board.rows, accounts_by_id, list(board.warnings))
 
-    mine: list[AccountFacts] = []
-    others: list[AccountFacts] = []
-    warnings = list(board.warnings)
+
+def account_book(
+    session: Session, warehouse: Warehouse, settings: Settings, as_of: date, external_id: str
+) -> Book:
+    """One account's facts from its latest stored health (pages answer without scoring a day
+    never computed); compare it with the rest through `signal_comparisons`."""
+    account = session.scalar(select(Account).where(Account.external_id == external_id))
+    if account is None:
+        raise NotFound(f"no account with external_id {external_id!r}")
+    rows, warnings = stored_rows(session, settings, as_of, [account.id])
+    usage = _usage(warehouse, as_of, [external_id])
+    facts = _facts(session, settings, as_of, [account], rows, usage)
+    return Book(facts, [], rows, {external_id: account}, warnings)
+
+
+def comparison_facts(session: Session, usage: Mapping[str, Mapping[str, float]]) -> list[Peer]:
+    """Every account with only what signals compare accounts on (tier, usage, whether it is
+    an exemplar): reading whole facts of 100,000 accounts to compare one would take seconds."""
+    flagged = {
+        external_id
+        for external_id, attributes in session.execute(
+            select(Account.external_id, Account.attributes).where(
+                Account.attributes["exemplar"].as_string().is_not(None)
+            )
+        )
+        if _truthy((attributes or {}).get("exemplar"))
+    }
+    # The tier as stored (its enum's value), without building an enum per row.
+    tiers = select(Account.external_id, type_coerce(Account.tier, String))
+    return [
+        Peer(external_id, tier, usage.get(external_id, {}), external_id in flagged)
+        for external_id, tier in session.execute(tiers)
+    ]
+
+
+def signal_comparisons(
+    session: Session,
+    warehouse: Warehouse,
+    as_of: date,
+    like: Sequence[str] = (),
+    library: Library | None = None,
+) -> Comparisons:
+    """What every account's signals compare it with, from the whole book as of a day."""
+    library = library or active_library(session)
+    return comparisons(comparison_facts(session, _usage(warehouse, as_of)), library.rules, like)
+
+
+def _facts(
+    session: Session,
+    settings: Settings,
+    as_of: date,
+    accounts: Sequence[Account],
+    rows: Sequence[HealthRow],
+    usage: Mapping[str, Mapping[str, float]],
+) -> list[AccountFacts]:
+    """Each account's facts, from its health row and everything else known of it that day."""
+    health = {row.external_id: row for row in rows}
+    # Whole tables for a large scope: one parameter per account would not scale.
+    ids = [a.id for a in accounts] if len(accounts) <= 500 else None
+    owners = dict(session.execute(select(User.id, User.email)).tuples().all())
+    contracts: dict[int, list[Contract]] = defaultdict(list)
+    query = select(Contract).where(Contract.start_date <= as_of, Contract.end_date > as_of)
+    for contract in session.scalars(query if ids is None else query.where(_of(Contract, ids))):
+        contracts[contract.account_id].append(contract)
+    sponsors = _sponsors(session, ids)
+    nps, csat = _surveys(session, as_of, ids)
+    problems, requests = _tickets(session, as_of, ids)
+    out = []
     for account in accounts:
         row = health.get(account.external_id)
         active = contracts.get(account.id, [])
@@ -163,35 +238,43 @@ def load_book(
             else None
         )
         sponsor, contacts_known = sponsors.get(account.id, (None, False))
-        facts_row = AccountFacts(
-            external_id=account.external_id,
-            name=account.name,
-            csm_email=owners.get(account.owner_id) if account.owner_id else None,
-            tier=account.tier.value,
-            segment=account.segment,
-            lifecycle_stage=account.lifecycle_stage,
-            health=row.health if row else None,
-            band=row.band if row else None,
-            trend=row.trend if row else None,
-            components=dict(row.components) if row else {},
-            renewal_months=row.renewal_months if row else None,
-            renewal_band=row.renewal_band if row else None,
-            renewal_date=renewal,
-            arr=row.arr if row and row.arr is not None else arr,
-            years=row.years if row else None,
-            sponsor=sponsor,
-            contacts_known=contacts_known,
-            nps=nps.get(account.external_id),
-            csat=csat.get(account.external_id),
-            usage=usage.get(account.external_id, {}),
-            contract_quantity=quantity,
-            contract_units=next(iter(units)) if len(units) == 1 else None,
-            open_problems=problems.get(account.id, 0),
-            feature_requests=requests.get(account.id, 0),
-            exemplar=_truthy((account.attributes or {}).get("exemplar")),
+        out.append(
+            AccountFacts(
+                external_id=account.external_id,
+                name=account.name,
+                csm_email=owners.get(account.owner_id) if account.owner_id else None,
+                tier=account.tier.value,
+                segment=account.segment,
+                lifecycle_stage=account.lifecycle_stage,
+                health=row.health if row else None,
+                band=row.band if row else None,
+                trend=row.trend if row else None,
+                components=dict(row.components) if row else {},
+                renewal_months=row.renewal_months if row else None,
+                renewal_band=row.renewal_band if row else None,
+                renewal_date=renewal,
+                arr=row.arr if row and row.arr is not None else arr,
+                years=row.years if row else None,
+                sponsor=sponsor,
+                contacts_known=contacts_known,
+                nps=nps.get(account.external_id),
+                csat=csat.get(account.external_id),
+                usage=usage.get(account.external_id, {}),
+                contract_quantity=quantity,
+                contract_units=next(iter(units)) if len(units) == 1 else None,
+                open_problems=problems.get(account.id, 0),
+                feature_requests=requests.get(account.id, 0),
+                exemplar=_truthy((account.attributes or {}).get("exemplar")),
+            )
         )
-        (mine if row is not None or csm is None else others).append(facts_row)
-    return Book(mine, others, board.rows, {a.external_id: a for a in by_id.values()}, warnings)
+    return out
+
+
+def _of(
+    model: type[Contract] | type[Contact] | type[Ticket] | type[SurveyResponse],
+    ids: Sequence[int],
+) -> ColumnElement[bool]:
+    return model.account_id.in_(list(ids))
 
 
 def _truthy(value: object) -> bool:
@@ -201,12 +284,14 @@ def _truthy(value: object) -> bool:
     return value is True or value == 1
 
 
-def _sponsors(session: Session) -> dict[int, tuple[str | None, bool]]:
-    """Account id -> (seniority of its most senior sponsor, whether any contact is known)."""
+def _sponsors(session: Session, ids: Sequence[int] | None) -> dict[int, tuple[str | None, bool]]:
+    """Account id -> (seniority of its most senior sponsor, whether any contact is known), of
+    these accounts (None: all)."""
     out: dict[int, tuple[str | None, bool]] = {}
     rank = {s: i for i, s in enumerate(SENIORITY_ORDER)}
+    query = select(Contact.account_id, Contact.seniority, Contact.is_sponsor)
     for account_id, seniority, is_sponsor in session.execute(
-        select(Contact.account_id, Contact.seniority, Contact.is_sponsor)
+        query if ids is None else query.where(_of(Contact, ids))
     ):
         held, _ = out.get(account_id, (None, True))
         if is_sponsor:
@@ -217,10 +302,12 @@ def _sponsors(session: Session) -> dict[int, tuple[str | None, bool]]:
     return out
 
 
-def _surveys(session: Session, as_of: date) -> tuple[dict[str, float], dict[str, float]]:
+def _surveys(
+    session: Session, as_of: date, ids: Sequence[int] | None
+) -> tuple[dict[str, float], dict[str, float]]:
     results = []
     for kind in (SurveyKind.nps, SurveyKind.csat):
-        rows = session.execute(
+        query = (
             select(
                 Account.external_id,
                 func.coalesce(SurveyResponse.contact_email, SurveyResponse.external_id),
@@ -235,6 +322,7 @@ def _surveys(session: Session, as_of: date) -> tuple[dict[str, float], dict[str,
                 SurveyResponse.responded_at < derived.end_of(as_of),
             )
         )
+        rows = session.execute(query if ids is None else query.where(_of(SurveyResponse, ids)))
         results.append(
             derived.survey_latest(
                 (derived.SurveyRow(a, r, float(s), t) for a, r, s, t in rows),
@@ -245,16 +333,21 @@ def _surveys(session: Session, as_of: date) -> tuple[dict[str, float], dict[str,
     return results[0], results[1]
 
 
-def _tickets(session: Session, as_of: date) -> tuple[dict[int, int], dict[int, int]]:
-    """Per account id: problem tickets open at the end of the day, and open feature
-    requests."""
+def _tickets(
+    session: Session, as_of: date, ids: Sequence[int] | None
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Per account id (of these accounts; None: all): problem tickets open at the end of the
+    day, and open feature requests."""
     end = derived.end_of(as_of)
     problems: dict[int, int] = defaultdict(int)
     requests: dict[int, int] = defaultdict(int)
-    for account_id, kind, subject in session.execute(
+    query = (
         select(Ticket.account_id, Ticket.kind, Ticket.subject)
         .where(Ticket.opened_at < end)
         .where(or_(Ticket.closed_at.is_(None), Ticket.closed_at >= end))
+    )
+    for account_id, kind, subject in session.execute(
+        query if ids is None else query.where(_of(Ticket, ids))
     ):
         if subject and FEATURE_REQUEST.search(subject):
             requests[account_id] += 1
@@ -263,13 +356,18 @@ def _tickets(session: Session, as_of: date) -> tuple[dict[int, int], dict[int, i
     return problems, requests
 
 
-def _usage(warehouse: Warehouse, as_of: date) -> dict[str, dict[str, float]]:
+def _usage(
+    warehouse: Warehouse, as_of: date, accounts: Sequence[str] | None = None
+) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = defaultdict(dict)
-    latest = warehouse.metrics.latest(as_of, USAGE_WINDOW_DAYS)
-    for row in latest.to_pylist():
-        if row["metric"] in derived.DERIVED or row["value"] is None:
-            continue
-        out[row["account_external_id"]][row["metric"]] = float(row["value"])
+    latest = warehouse.metrics.latest(
+        as_of, USAGE_WINDOW_DAYS, accounts=list(accounts) if accounts is not None else None
+    )
+    # Column by column: a dict per row costs seconds at 100,000 accounts.
+    columns = (latest.column(c).to_pylist() for c in ("account_external_id", "metric", "value"))
+    for account, metric, value in zip(*columns, strict=True):
+        if metric not in derived.DERIVED and value is not None:
+            out[account][metric] = float(value)
     return out
 
 
@@ -296,16 +394,37 @@ def account_signals(
     the 13 weeks from that day."""
     library = library or active_library(session)
     book = load_book(session, warehouse, settings, as_of, csm)
-    everyone = [*book.facts, *book.others]
+    everyone: list[Comparable] = [*book.facts, *book.others]
+    known = {f.external_id for f in everyone}
     for wanted in like:
-        if wanted not in book.accounts:
+        if wanted not in known:
             raise NotFound(f"--like: no account with external_id {wanted!r}")
-    found = compute_signals(everyone, as_of, as_of, library.rules, exemplars=like)
-    rows: list[SignalRow] = []
-    for facts in book.facts:
-        for signal in found.get(facts.external_id, []):
-            rows.append(_signal_row(facts, signal))
-    return rows
+    compared = comparisons(everyone, library.rules, like)
+    found = compute_signals(book.facts, as_of, as_of, library.rules, compared=compared)
+    return _signal_rows(book.facts, found)
+
+
+def signals_of_account(
+    session: Session,
+    warehouse: Warehouse,
+    settings: Settings,
+    as_of: date,
+    external_id: str,
+    compared: Comparisons,
+    library: Library | None = None,
+) -> list[SignalRow]:
+    """One account's signals from its latest stored health, compared with the book through
+    `compared` (`signal_comparisons`, which a page may keep a while: it reads every account)."""
+    library = library or active_library(session)
+    book = account_book(session, warehouse, settings, as_of, external_id)
+    found = compute_signals(book.facts, as_of, as_of, library.rules, compared=compared)
+    return _signal_rows(book.facts, found)
+
+
+def _signal_rows(
+    facts: Sequence[AccountFacts], found: Mapping[str, Sequence[Signal]]
+) -> list[SignalRow]:
+    return [_signal_row(f, signal) for f in facts for signal in found.get(f.external_id, [])]
 
 
 def _signal_row(facts: AccountFacts, signal: Signal) -> SignalRow:
@@ -372,7 +491,11 @@ def make_plan(
         new_clients.append(NewClient(f.external_id, f.name, start))
     for i in range(len(newcomers), options.new_clients):
         new_clients.append(NewClient(f"NEW-{i + 1}", f"new client {i + 1}", options.quarter_start))
-    found = compute_signals([*book.facts, *book.others], day, options.quarter_start, library.rules)
+    everyone: list[Comparable] = [*book.facts, *book.others]
+    compared = comparisons(everyone, library.rules)
+    found = compute_signals(
+        book.facts, day, options.quarter_start, library.rules, compared=compared
+    )
     request = PlanRequest(
         quarter_start=options.quarter_start,
         as_of=options.as_of,

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from statistics import median
+from typing import NamedTuple, Protocol
 
 QUARTER_DAYS = 91  # 13 weeks
 
@@ -131,30 +132,98 @@ def renewal_in(facts: AccountFacts, start: date, end: date) -> bool:
     return facts.renewal_months is not None and facts.renewal_months < 3
 
 
+class Comparable(Protocol):
+    """What accounts are compared on: `AccountFacts`, or a `Peer`."""
+
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def usage(self) -> Mapping[str, float]: ...
+    @property
+    def exemplar(self) -> bool: ...
+
+
+class Peer(NamedTuple):
+    """An account as the others are compared with it: a tuple is built many times faster
+    than whole facts, which counts in a book of 100,000."""
+
+    external_id: str
+    tier: str
+    usage: Mapping[str, float]
+    exemplar: bool = False
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    """An exemplar's usage on the book's scale: each metric's (name, mean, spread) of the
+    log values over the book, and the exemplar's own scaled vector."""
+
+    external_id: str
+    columns: tuple[tuple[str, float, float], ...]
+    vector: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """What an account's signals compare it with, taken from the whole book once: the median
+    usage of paying clients (paid-like free clients) and the exemplars (lookalikes). Small,
+    so one account's signals need not load every other account's facts."""
+
+    paid_medians: Mapping[str, float] = field(default_factory=dict)
+    exemplars: tuple[Exemplar, ...] = ()
+    lookalike_from: float = 0.9
+
+
+def comparisons(
+    book: Sequence[Comparable], rules: SignalRules | None = None, exemplars: Sequence[str] = ()
+) -> Comparisons:
+    """The comparisons of a whole book; `exemplars` are accounts others are compared with,
+    besides the accounts flagged `exemplar`."""
+    rules = rules or SignalRules()
+    wanted = [*exemplars, *(f.external_id for f in book if f.exemplar)]
+    return Comparisons(_paid_medians(book, rules), _exemplars(book, wanted), rules.lookalike_from)
+
+
+def _exemplars(book: Sequence[Comparable], wanted: Sequence[str]) -> tuple[Exemplar, ...]:
+    by_id = {f.external_id: f for f in book}
+    scaled = []
+    for exemplar in dict.fromkeys(wanted):
+        model = by_id.get(exemplar)
+        if model is None or not model.usage:
+            continue
+        columns = _columns(book, sorted(model.usage))
+        # On one metric every account above the book's typical value would "resemble".
+        if len(columns) >= 2:
+            scaled.append(Exemplar(exemplar, tuple(columns), tuple(_scaled(model, columns))))
+    return tuple(scaled)
+
+
 def compute_signals(
     book: Sequence[AccountFacts],
     as_of: date,
     quarter_start: date | None = None,
     rules: SignalRules | None = None,
     exemplars: Sequence[str] = (),
+    compared: Comparisons | None = None,
 ) -> dict[str, list[Signal]]:
     """Every account's signals (account external id -> signals, in KINDS order).
 
-    The quarter is 13 weeks from `quarter_start` (default `as_of`). `exemplars` are accounts
-    whose usage others are compared with; accounts flagged `exemplar` count too. The whole
-    book is passed so that comparisons (free clients against paid ones, lookalikes) see
-    every account.
+    The quarter is 13 weeks from `quarter_start` (default `as_of`). Free clients are compared
+    with paid ones and every account with the exemplars (`exemplars`, and accounts flagged
+    `exemplar`) of the whole book: pass the whole book, or pass the accounts wanted with
+    the `comparisons` of the whole book.
     """
     rules = rules or SignalRules()
     start = quarter_start or as_of
     end = quarter_end(start)
-    paid_medians = _paid_medians(book, rules)
-    wanted = [*exemplars, *(f.external_id for f in book if f.exemplar)]
-    similar = lookalikes(book, list(dict.fromkeys(wanted)), rules.lookalike_from)
+    if compared is None:
+        compared = comparisons(book, rules, exemplars)
     out: dict[str, list[Signal]] = {}
     for facts in book:
-        found = _account_signals(facts, start, end, rules, paid_medians)
-        for exemplar, score in similar.get(facts.external_id, []):
+        found = _account_signals(facts, start, end, rules, compared.paid_medians)
+        for exemplar, score in _resembled(facts, compared):
             found.append(
                 Signal(
                     "lookalike",
@@ -335,7 +404,7 @@ def _advocate(f: AccountFacts, rules: SignalRules, at_risk: set[str]) -> str | N
     return ", ".join(evidence) + ", no open risk"
 
 
-def _paid_medians(book: Sequence[AccountFacts], rules: SignalRules) -> dict[str, float]:
+def _paid_medians(book: Sequence[Comparable], rules: SignalRules) -> dict[str, float]:
     """Median usage of paying clients on the metrics that tell a paid-like free client."""
     out: dict[str, float] = {}
     for metric in rules.paid_like_metrics:
@@ -355,27 +424,29 @@ def lookalikes(
     does not drown one counted in units, and "resembles" means "above or below the book in
     the same places". Metrics the exemplar lacks are ignored; missing values count as typical.
     """
-    by_id = {f.external_id: f for f in book}
+    compared = Comparisons(exemplars=_exemplars(book, exemplars), lookalike_from=threshold)
     out: dict[str, list[tuple[str, float]]] = {}
-    for exemplar in exemplars:
-        model = by_id.get(exemplar)
-        if model is None or not model.usage:
-            continue
-        scaled = _scaled_usage(book, sorted(model.usage))
-        target = scaled.get(exemplar)
-        if target is None or len(target) < 2:
-            # On one metric every account above the book's typical value would "resemble".
-            continue
-        for account, vector in scaled.items():
-            if account == exemplar:
-                continue
-            score = cosine(target, vector)
-            if score >= threshold:
-                out.setdefault(account, []).append((exemplar, score))
+    for facts in book:
+        found = _resembled(facts, compared)
+        if found:
+            out[facts.external_id] = found
     return out
 
 
-def _scaled_usage(book: Sequence[AccountFacts], metrics: Sequence[str]) -> dict[str, list[float]]:
+def _resembled(facts: Comparable, compared: Comparisons) -> list[tuple[str, float]]:
+    found = []
+    for exemplar in compared.exemplars:
+        if exemplar.external_id == facts.external_id:
+            continue
+        if not any(m in facts.usage for m, _, _ in exemplar.columns):
+            continue
+        score = cosine(exemplar.vector, _scaled(facts, exemplar.columns))
+        if score >= compared.lookalike_from:
+            found.append((exemplar.external_id, score))
+    return found
+
+
+def _columns(book: Sequence[Comparable], metrics: Sequence[str]) -> list[tuple[str, float, float]]:
     columns: list[tuple[str, float, float]] = []
     for metric in metrics:
         values = [_log(f.usage[metric]) for f in book if metric in f.usage]
@@ -385,16 +456,14 @@ def _scaled_usage(book: Sequence[AccountFacts], metrics: Sequence[str]) -> dict[
         spread = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
         if spread > 0:
             columns.append((metric, mean, spread))
-    if not columns:
-        return {}
-    return {
-        f.external_id: [
-            (_log(f.usage[m]) - mean) / spread if m in f.usage else 0.0
-            for m, mean, spread in columns
-        ]
-        for f in book
-        if any(m in f.usage for m, _, _ in columns)
-    }
+    return columns
+
+
+def _scaled(facts: Comparable, columns: Sequence[tuple[str, float, float]]) -> list[float]:
+    return [
+        (_log(facts.usage[m]) - mean) / spread if m in facts.usage else 0.0
+        for m, mean, spread in columns
+    ]
 
 
 def _log(value: float) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,7 +20,7 @@ from tenure.kit.dates import utc_now
 from tenure.kit.errors import Forbidden, TenureError, from_validation
 from tenure.models import Account, Task, TimelineKind, User
 from tenure.plans import service as plans
-from tenure.plans.service import SignalRow
+from tenure.plans.signals import Comparisons
 from tenure.users.auth import require_can_write
 from tenure.web import account
 from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today, warehouse_of
@@ -120,38 +119,36 @@ def account_usage(
 def account_signals(
     request: Request, db: DbDep, _identity: IdentityDep, external_id: str
 ) -> Response:
-    """What the account's facts say its CSM should act on (loaded into the account page).
-    Signals are computed over the CSM's whole book: some compare an account with others."""
-    target = accounts.get_account(db, external_id)
-    csm = target.owner.email if target.owner else None
-    rows, at = book_signals(db, request, csm)
-    mine = [r for r in rows if r.account_external_id == external_id]
-    return render(request, "account_signals.html", {"signals": mine, "computed_at": at})
+    """What the account's facts say its CSM should act on (loaded into the account page)."""
+    accounts.get_account(db, external_id)
+    compared, at = book_comparisons(db, request)
+    rows = plans.signals_of_account(
+        db, warehouse_of(request), settings_of(request), today(), external_id, compared
+    )
+    return render(request, "account_signals.html", {"signals": rows, "computed_at": at})
 
 
-# Signals are computed over a CSM's whole book (some compare an account with the others) from
-# facts that move daily (health, usage) or with imports: a book's signals are kept ten minutes,
-# so opening the CSM's next account does not compute them again.
+# Some signals compare an account with the whole book (free clients with paid ones, every
+# account with the exemplars). Those comparisons read every account's usage and move daily
+# (usage) or with imports, so they are kept ten minutes: an account's own signals are then
+# computed from its own facts on each view.
 SIGNALS_SECONDS = 600.0
-_signals: OrderedDict[tuple[str, str | None, date], tuple[float, list[SignalRow], datetime]] = (
-    OrderedDict()
-)
-_SIGNALS_KEPT = 200
+_comparisons: dict[tuple[str, date], tuple[float, Comparisons, datetime]] = {}
 
 
-def book_signals(db: DbDep, request: Request, csm: str | None) -> tuple[list[SignalRow], datetime]:
+def book_comparisons(db: DbDep, request: Request) -> tuple[Comparisons, datetime]:
     day = today()
-    key = (str(db.get_bind().engine.url), csm, day)
-    cached = _signals.get(key)
+    key = (str(db.get_bind().engine.url), day)
+    cached = _comparisons.get(key)
     if cached is not None and time.monotonic() - cached[0] < SIGNALS_SECONDS:
         return cached[1], cached[2]
-    rows = plans.account_signals(db, warehouse_of(request), settings_of(request), day, csm)
+    compared = plans.signal_comparisons(db, warehouse_of(request), day)
     at = utc_now()
-    _signals[key] = (time.monotonic(), rows, at)
-    _signals.move_to_end(key)
-    while len(_signals) > _SIGNALS_KEPT:
-        _signals.popitem(last=False)
-    return rows, at
+    # Yesterday's comparisons are of no more use.
+    for stale in [k for k in _comparisons if k[0] == key[0]]:
+        del _comparisons[stale]
+    _comparisons[key] = (time.monotonic(), compared, at)
+    return compared, at
 
 
 @router.post("/accounts/{external_id}/timeline")
