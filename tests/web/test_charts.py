@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tenure.web.charts import Series, Zone, bar_chart, line_chart, meter, nice_ticks
+from tenure.web.charts import (
+    Interval,
+    Series,
+    Step,
+    Zone,
+    bar_chart,
+    interval_chart,
+    line_chart,
+    meter,
+    nice_ticks,
+    waterfall_chart,
+)
 
 
 @given(
@@ -61,3 +74,72 @@ def test_labels_are_escaped():
 def test_meter_turns_red_when_over_capacity():
     assert 'class="fill under"' in str(meter(100, 520))
     assert 'class="fill over"' in str(meter(600, 520))
+
+
+def waterfall_bars(svg: str) -> list[tuple[str, float, float]]:
+    """Each bar of a waterfall as (class, top y, bottom y) in SVG pixels."""
+    found = re.findall(
+        r'<rect class="bar (\w+)" x="[\d.]+" y="([\d.-]+)" width="[\d.]+" height="([\d.]+)"',
+        svg,
+    )
+    return [(css, float(y), float(y) + float(h)) for css, y, h in found]
+
+
+def assert_waterfall_reconciles(svg: str) -> None:
+    """Each change starts at the level the bar before it left, and the walk ends on the top
+    of the last total (to the 0.1 px the chart rounds to)."""
+    bars = waterfall_bars(svg)
+    assert bars[0][0] == bars[-1][0] == "total"
+    level = bars[0][1]
+    for css, top, bottom in bars[1:-1]:
+        assert css in ("up", "down")
+        assert abs((bottom if css == "up" else top) - level) <= 0.15
+        level = top if css == "up" else bottom
+    assert abs(bars[-1][1] - level) <= 0.15
+
+
+def test_a_waterfall_walks_from_the_start_to_the_end():
+    # The hand-worked year of tests/retention/test_kpis.py, in thousands.
+    steps = [
+        Step("Start", 275, total=True),
+        Step("New", 30),
+        Step("Expansion", 20),
+        Step("Reactivation", 45),
+        Step("Contraction", -20),
+        Step("Churn", -85),
+        Step("End", 265, total=True),
+    ]
+    svg = str(waterfall_chart(steps, "ARR movements"))
+    assert svg.startswith('<svg class="chart waterfall"')
+    assert [b[0] for b in waterfall_bars(svg)] == [
+        "total", "up", "up", "up", "down", "down", "total",
+    ]  # fmt: skip
+    assert_waterfall_reconciles(svg)
+    assert ">+45<" in svg
+    assert ">−85<" in svg  # a fall is labelled with a minus sign, not "$-85"
+    assert svg.count('class="connector"') == len(steps) - 1
+    # Changes float: the churn bar spans 85 of the axis, the same height as 85 on a total.
+    bars = waterfall_bars(svg)
+    per_unit = (bars[0][2] - bars[0][1]) / 275
+    assert bars[5][2] - bars[5][1] == pytest.approx(85 * per_unit, abs=0.2)
+
+
+def test_interval_bars_have_whiskers_and_say_when_there_is_nothing():
+    svg = str(
+        interval_chart(
+            [
+                Interval("Red", 0.5, 0.3, 0.7, "red", "5 of 10 churned"),
+                Interval("Green", 0.0, 0.0, 0.16, "green", "0 of 20 churned"),
+                Interval("<b>Amber</b>", None, None, None, "amber"),
+            ],
+            "Churn by band",
+            label=lambda v: f"{v:.0%}",
+        )
+    )
+    assert svg.count('class="whisker"') == 2
+    assert "50% (30%–70%) · 5 of 10 churned" in svg
+    assert "no data" in svg
+    assert "<b>" not in svg
+    assert "&lt;b&gt;Amber&lt;/b&gt;" in svg
+    assert "no data yet" in str(interval_chart([], "Churn by band"))
+    assert "no data yet" in str(waterfall_chart([], "ARR"))

@@ -142,6 +142,10 @@ def _task(world: World, who: str, verb: str) -> Any:
     return world.post(who, f"/api/v1/tasks/{task_id}/{verb}", json={})
 
 
+def _web_task(world: World, who: str, verb: str) -> Any:
+    return world.web(who, f"/plan/tasks/{world.task_ids[0]}/{verb}")
+
+
 CHANGES: dict[tuple[str, str], Change] = {
     # -- the web app -------------------------------------------------------------------------
     ("POST", "/login"): Change("session.login", "web", ALL, (), _login),
@@ -180,6 +184,31 @@ CHANGES: dict[tuple[str, str], Change] = {
         MANAGERS,
         NOT_MANAGERS,
         lambda w, who: w.web(who, "/scorecards", {"source": _scorecard(w)}),
+    ),
+    ("POST", "/plan/save"): Change(
+        "plan.save",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(
+            who,
+            "/plan/save",
+            {"csm": PEOPLE["csm"], "quarter_start": str(AS_OF), "new_clients": "0"},
+        ),
+    ),
+    ("POST", "/plan/tasks/{task_id}/done"): Change(
+        "task.done",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: _web_task(w, who, "done"),
+    ),
+    ("POST", "/plan/tasks/{task_id}/reopen"): Change(
+        "task.reopen",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: _web_task(w, who, "reopen"),
     ),
     # -- the API -----------------------------------------------------------------------------
     ("POST", "/api/v1/accounts/{external_id}/timeline"): Change(

@@ -13,6 +13,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def quarter_bounds(day: date) -> tuple[date, date]:
+    """The calendar quarter holding `day`: [first day, first day of the next)."""
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    start = date(day.year, first_month, 1)
+    end = date(day.year + (first_month == 10), (first_month + 2) % 12 + 1, 1)
+    return start, end
+
+
 def as_utc(value: datetime) -> datetime:
     """A naive datetime is taken to be UTC; an aware one is converted to UTC."""
     if value.tzinfo is None:

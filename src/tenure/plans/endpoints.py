@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query, Request
 from tenure.audit.service import record_change
 from tenure.db import SessionDep
 from tenure.kit.dates import utc_today
-from tenure.kit.errors import Forbidden
-from tenure.models import Role, Task, User
+from tenure.models import User
 from tenure.plans import service
 from tenure.plans.schemas import (
     PlanCreate,
@@ -21,19 +20,11 @@ from tenure.plans.schemas import (
     SignalRead,
     TaskDone,
     TaskRead,
+    task_read,
 )
-from tenure.users.auth import CurrentUser, require_manager
+from tenure.users.auth import CurrentUser, require_manager, require_may_plan_for
 
 router = APIRouter()
-
-
-def _may_plan_for(user: User, csm: str) -> None:
-    """A CSM plans and marks tasks for themself; managers and admins for anyone."""
-    if user.role in (Role.admin, Role.manager):
-        return
-    if user.role is Role.csm and user.email == csm.lower():
-        return
-    raise Forbidden(f"{user.email} ({user.role.value}) may not change {csm}'s plan")
 
 
 @router.get("/signals", response_model=list[SignalRead], tags=["plans"])
@@ -69,19 +60,8 @@ def _plan(
     )
     outcome = service.make_plan(session, state.warehouse, state.settings, data.csm, options)
     if data.save:
-        before = [
-            t.reference for t in service.list_tasks(session, data.csm, data.quarter_start, "open")
-        ]
-        service.save_plan(session, outcome, data.quarter_start)
-        after = [t.reference for t in service.list_tasks(session, data.csm, data.quarter_start)]
-        record_change(
-            session,
-            user,
-            "plan.save",
-            f"plan:{outcome.user.email}:{data.quarter_start.isoformat()}",
-            {"open_tasks": before},
-            {"tasks": after, "options": data.model_dump(mode="json")},
-            via="api",
+        service.save_plan_recorded(
+            session, outcome, data.quarter_start, user, data.model_dump(mode="json"), via="api"
         )
     return PlanRead.model_validate(outcome.plan.parts())
 
@@ -118,25 +98,8 @@ def create_plan(
 ) -> PlanRead:
     """Plan a CSM's quarter; with `save`, turn it into tasks (keeping the done ones)."""
     if data.save:
-        _may_plan_for(user, data.csm)
+        require_may_plan_for(user, data.csm)
     return _plan(request, session, data, user)
-
-
-def _task_read(task: Task) -> TaskRead:
-    return TaskRead(
-        id=task.id,
-        csm_email=task.owner.email,
-        quarter_start=task.quarter_start,
-        reference=task.reference,
-        client=task.client,
-        category=task.category,
-        description=task.description,
-        duration_hours=task.duration_hours,
-        start=task.start,
-        deadline=task.deadline,
-        status="done" if task.is_done else "open",
-        done_on=task.done_on,
-    )
 
 
 @router.get("/tasks", response_model=list[TaskRead], tags=["plans"])
@@ -147,7 +110,7 @@ def list_tasks(
     quarter_start: date | None = None,
     status: Annotated[str | None, Query(description="open or done")] = None,
 ) -> list[TaskRead]:
-    return [_task_read(t) for t in service.list_tasks(session, csm, quarter_start, status)]
+    return [task_read(t) for t in service.list_tasks(session, csm, quarter_start, status)]
 
 
 @router.post("/tasks/{task_id}/done", response_model=TaskRead, tags=["plans"])
@@ -155,10 +118,10 @@ def task_done(
     session: SessionDep, user: CurrentUser, task_id: int, data: TaskDone | None = None
 ) -> TaskRead:
     task = service.find_task(session, str(task_id))
-    _may_plan_for(user, task.owner.email)
-    before = _task_read(task)
+    require_may_plan_for(user, task.owner.email)
+    before = task_read(task)
     service.mark_done(session, task, (data.on if data else None) or utc_today())
-    after = _task_read(task)
+    after = task_read(task)
     record_change(session, user, "task.done", f"task:{task.id}", before, after, via="api")
     return after
 
@@ -166,10 +129,10 @@ def task_done(
 @router.post("/tasks/{task_id}/reopen", response_model=TaskRead, tags=["plans"])
 def task_reopen(session: SessionDep, user: CurrentUser, task_id: int) -> TaskRead:
     task = service.find_task(session, str(task_id))
-    _may_plan_for(user, task.owner.email)
-    before = _task_read(task)
+    require_may_plan_for(user, task.owner.email)
+    before = task_read(task)
     service.reopen(session, task)
-    after = _task_read(task)
+    after = task_read(task)
     record_change(session, user, "task.reopen", f"task:{task.id}", before, after, via="api")
     return after
 

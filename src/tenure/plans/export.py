@@ -1,12 +1,13 @@
 """The plan as an XLSX workbook: "Plan" (the activities), "Onboarding", "Left out", "Weeks" and
-"Health" (the book's health dashboard), for CSMs who live in spreadsheets."""
+"Health" (the book's health dashboard), for CSMs who live in spreadsheets. A saved plan (its
+tasks, from the web app) is written with the same sheets and columns, plus each task's status."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tenure.plans.planner import Plan
 
@@ -25,6 +26,8 @@ ACTIVITY_COLUMNS = (
     "dependencies",
     "notes",
 )
+# A saved task is a planned activity that can be done.
+TASK_COLUMNS = (*ACTIVITY_COLUMNS, "status", "done_on")
 HEALTH_COLUMNS = (
     "external_id",
     "name",
@@ -70,23 +73,39 @@ def _sheet(
     sheet.freeze_panes = "B2"
 
 
-def write_xlsx(path: Path, plan: Plan, health: Sequence[Mapping[str, Any]]) -> None:
-    """Write the workbook; `health` are the dashboard's records (`tenure health` JSON)."""
+# A sheet: its title, its columns, its rows (records keyed by column).
+Sheet = tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]
+
+
+def write_workbook(
+    target: Path | IO[bytes], sheets: Sequence[Sheet], health: Sequence[Mapping[str, Any]]
+) -> None:
+    """Write the sheets, then "Health" from the dashboard's records (`tenure health` JSON), to
+    a file or a binary stream (a download)."""
     from openpyxl import Workbook
 
     book = Workbook()
     default = book.active
     if default is not None:
         book.remove(default)
-    parts = plan.parts()
-    _sheet(book, "Plan", ACTIVITY_COLUMNS, parts["activities"])
-    _sheet(book, "Onboarding", ACTIVITY_COLUMNS, parts["onboarding"])
-    left_columns = list(parts["left_out"][0]) if parts["left_out"] else ["reference", "why"]
-    _sheet(book, "Left out", left_columns, parts["left_out"])
-    week_columns = list(parts["weeks"][0]) if parts["weeks"] else ["week"]
-    _sheet(book, "Weeks", week_columns, parts["weeks"])
+    for title, columns, rows in sheets:
+        _sheet(book, title, columns, rows)
     components = list(dict.fromkeys(k for r in health for k in r.get("components", {})))
     flat = [{**r, **(r.get("components") or {})} for r in health]
     _sheet(book, "Health", [*HEALTH_COLUMNS, *components], flat)
+    book.save(target)
+
+
+def write_xlsx(path: Path, plan: Plan, health: Sequence[Mapping[str, Any]]) -> None:
+    """Write the plan's workbook; `health` are the dashboard's records (`tenure health` JSON)."""
+    parts = plan.parts()
+    left_columns = list(parts["left_out"][0]) if parts["left_out"] else ["reference", "why"]
+    week_columns = list(parts["weeks"][0]) if parts["weeks"] else ["week"]
+    sheets: list[Sheet] = [
+        ("Plan", ACTIVITY_COLUMNS, parts["activities"]),
+        ("Onboarding", ACTIVITY_COLUMNS, parts["onboarding"]),
+        ("Left out", left_columns, parts["left_out"]),
+        ("Weeks", week_columns, parts["weeks"]),
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    write_workbook(path, sheets, health)

@@ -4,9 +4,12 @@ tasks and playbook libraries."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from tenure.models import Task
 
 Category = Literal["retention", "expansion", "advocacy", "adoption", "onboarding", "data"]
 
@@ -90,6 +93,24 @@ class TaskRead(BaseModel):
     deadline: dt.date
     status: Literal["open", "done"]
     done_on: dt.date | None
+
+
+def task_read(task: Task) -> TaskRead:
+    """A task as the API shows it and as the audit log records it, whichever door changed it."""
+    return TaskRead(
+        id=task.id,
+        csm_email=task.owner.email,
+        quarter_start=task.quarter_start,
+        reference=task.reference,
+        client=task.client,
+        category=task.category,
+        description=task.description,
+        duration_hours=task.duration_hours,
+        start=task.start,
+        deadline=task.deadline,
+        status="done" if task.is_done else "open",
+        done_on=task.done_on,
+    )
 
 
 class TaskDone(BaseModel):

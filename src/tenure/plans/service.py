@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, String, delete, func, or_, select, type_co
 from sqlalchemy.orm import Session, selectinload
 
 from tenure.accounts.service import contract_facts
+from tenure.audit.service import record_change
 from tenure.config import Settings
 from tenure.health import derived
 from tenure.health.service import Dashboard, HealthRow, dashboard, stored_rows
@@ -582,6 +583,33 @@ def save_plan(session: Session, outcome: PlanOutcome, quarter_start: date) -> in
         written += 1
     session.flush()
     outcome.saved = written
+    return written
+
+
+def save_plan_recorded(
+    session: Session,
+    outcome: PlanOutcome,
+    quarter_start: date,
+    by: User | None,
+    options: Mapping[str, object],
+    via: str,
+) -> int:
+    """`save_plan` with its audit entry (`plan.save`) in the same unit of work: the open tasks
+    it replaced, the tasks after, and the options the plan was made with. The API and the web
+    app both save through here, so their entries have one shape."""
+    csm = outcome.user.email
+    before = [t.reference for t in list_tasks(session, csm, quarter_start, "open")]
+    written = save_plan(session, outcome, quarter_start)
+    after = [t.reference for t in list_tasks(session, csm, quarter_start)]
+    record_change(
+        session,
+        by,
+        "plan.save",
+        f"plan:{csm}:{quarter_start.isoformat()}",
+        {"open_tasks": before},
+        {"tasks": after, "options": dict(options)},
+        via=via,
+    )
     return written
 
 

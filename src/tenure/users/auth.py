@@ -47,3 +47,13 @@ def require_can_write(user: User, account: Account) -> None:
     raise Forbidden(
         f"{user.email} ({user.role.value}) may not change account {account.external_id!r}"
     )
+
+
+def require_may_plan_for(user: User, csm: str) -> None:
+    """A CSM plans and marks tasks for themself; managers and admins for anyone. Viewers and
+    other CSMs read only (the API and the plan page share this rule)."""
+    if user.role in (Role.admin, Role.manager):
+        return
+    if user.role is Role.csm and user.email == csm.lower():
+        return
+    raise Forbidden(f"{user.email} ({user.role.value}) may not change {csm}'s plan")

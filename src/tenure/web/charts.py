@@ -187,6 +187,150 @@ def bar_chart(
     return Markup("".join(parts))
 
 
+@dataclass(frozen=True)
+class Step:
+    """One bar of a waterfall: a total stands on zero and sets the level; a change floats
+    from the level the bars before it reached."""
+
+    name: str
+    value: float
+    total: bool = False
+
+
+def _signed(value: float, label: Callable[[float], str]) -> str:
+    return f"+{label(value)}" if value > 0 else f"−{label(-value)}" if value < 0 else label(0)
+
+
+def waterfall_chart(
+    steps: Sequence[Step],
+    title: str,
+    label: Callable[[float], str] = compact,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> Markup:
+    """Vertical bars walking from one total to the next (ARR movements): totals grey, rises
+    green, falls red, and a connector at the level each bar leaves for the next one."""
+    if not steps:
+        return Markup(f'<p class="empty">{escape(title)}: no data yet.</p>')
+    spans: list[tuple[float, float]] = []
+    level = 0.0
+    for step in steps:
+        start = 0.0 if step.total else level
+        level = step.value if step.total else level + step.value
+        spans.append((start, level))
+    ticks = nice_ticks(min(0.0, *(v for s in spans for v in s)), max(v for s in spans for v in s))
+    low, high = ticks[0], ticks[-1]
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM - 12
+    slot = plot_w / len(steps)
+    bar_w = slot * 0.6
+
+    def y(value: float) -> float:
+        return TOP + 12 + plot_h * (1 - (value - low) / ((high - low) or 1))
+
+    parts = [
+        f'<svg class="chart waterfall" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" preserveAspectRatio="xMidYMid meet">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for tick in ticks:
+        parts.append(
+            f'<line class="grid" x1="{LEFT}" x2="{width - RIGHT}" y1="{y(tick):.1f}" '
+            f'y2="{y(tick):.1f}"/><text class="axis" x="{LEFT - 6}" y="{y(tick) + 4:.1f}" '
+            f'text-anchor="end">{escape(label(tick))}</text>'
+        )
+    for index, (step, (start, end)) in enumerate(zip(steps, spans, strict=True)):
+        x = LEFT + slot * index + (slot - bar_w) / 2
+        top, bottom = y(max(start, end)), y(min(start, end))
+        css = "total" if step.total else "up" if step.value >= 0 else "down"
+        shown = label(step.value) if step.total else _signed(step.value, label)
+        middle = x + bar_w / 2
+        parts.append(
+            f'<rect class="bar {css}" x="{x:.1f}" y="{top:.1f}" width="{bar_w:.1f}" '
+            f'height="{bottom - top:.1f}"><title>{escape(step.name)}: {escape(shown)}</title>'
+            f'</rect><text class="value" x="{middle:.1f}" y="{top - 4:.1f}" '
+            f'text-anchor="middle">{escape(shown)}</text><text class="axis" x="{middle:.1f}" '
+            f'y="{height - 8}" text-anchor="middle">{escape(step.name)}</text>'
+        )
+        if index + 1 < len(steps):
+            parts.append(
+                f'<line class="connector" x1="{x + bar_w:.1f}" x2="{x + slot:.1f}" '
+                f'y1="{y(end):.1f}" y2="{y(end):.1f}"/>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A rate with its confidence interval; `value` None when there was nothing to count."""
+
+    name: str
+    value: float | None
+    low: float | None
+    high: float | None
+    css: str = "s0"
+    note: str = ""
+
+
+def interval_chart(
+    bars: Sequence[Interval],
+    title: str,
+    label: Callable[[float], str] = compact,
+    width: int = WIDTH,
+) -> Markup:
+    """Horizontal bars with a whisker from each interval's low to its high end, on a shared
+    axis so the bands' rates and their uncertainty compare at a glance."""
+    if not bars:
+        return Markup(f'<p class="empty">{escape(title)}: no data yet.</p>')
+    row, gap, name_w, value_w, axis_h = 26, 10, 110, 240, 20
+    height = len(bars) * (row + gap) + gap + axis_h
+    ends = [v for b in bars for v in (b.value, b.high) if v is not None]
+    ticks = nice_ticks(0.0, max(ends, default=0.0) or 1.0)
+    plot_w = width - name_w - value_w
+
+    def x(value: float) -> float:
+        return name_w + plot_w * value / (ticks[-1] or 1)
+
+    parts = [
+        f'<svg class="chart bars intervals" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
+    for tick in ticks:
+        parts.append(
+            f'<line class="grid" x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{gap}" '
+            f'y2="{height - axis_h:.1f}"/><text class="axis" x="{x(tick):.1f}" '
+            f'y="{height - 6}" text-anchor="middle">{escape(label(tick))}</text>'
+        )
+    for index, bar in enumerate(bars):
+        top = gap + index * (row + gap)
+        middle = top + row / 2
+        parts.append(
+            f'<text class="axis" x="{name_w - 8}" y="{top + row * 0.68:.1f}" '
+            f'text-anchor="end">{escape(bar.name)}</text>'
+        )
+        if bar.value is None:
+            text = f"no data{f' · {bar.note}' if bar.note else ''}"
+        else:
+            low = bar.low if bar.low is not None else bar.value
+            high = bar.high if bar.high is not None else bar.value
+            text = f"{label(bar.value)} ({label(low)}–{label(high)})"
+            text += f" · {bar.note}" if bar.note else ""
+            parts.append(
+                f'<rect class="bar {bar.css}" x="{name_w}" y="{top}" '
+                f'width="{x(bar.value) - name_w:.1f}" height="{row}" rx="3">'
+                f"<title>{escape(bar.name)}: {escape(text)}</title></rect>"
+                f'<path class="whisker" d="M{x(low):.1f},{middle:.1f}H{x(high):.1f}'
+                f"M{x(low):.1f},{middle - 6:.1f}V{middle + 6:.1f}"
+                f'M{x(high):.1f},{middle - 6:.1f}V{middle + 6:.1f}"/>'
+            )
+        parts.append(
+            f'<text class="value" x="{width - value_w + 8}" y="{top + row * 0.68:.1f}">'
+            f"{escape(text)}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 def meter(used: float, capacity: float, width: int = 160, height: int = 12) -> Markup:
     """A small used-against-capacity bar (red when over)."""
     share = 0.0 if capacity <= 0 else min(used / capacity, 1.0)

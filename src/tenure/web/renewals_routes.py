@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -20,6 +21,32 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 WINDOWS = (90, 180)
 BAND_ORDER = ("red", "amber", "green", None)
+
+
+@dataclass
+class CsmRenewals:
+    csm_email: str | None
+    renewals: int = 0
+    arr: Decimal = Decimal(0)
+    expected: Decimal = Decimal(0)
+    by_band: dict[str | None, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+
+def by_csm(summary: list[dict[str, Any]], days: int, csm: str) -> list[CsmRenewals]:
+    """Each CSM's ARR renewing within the window and the ARR expected to stay, summed from
+    the forecast's own (band, CSM) totals; biggest book of renewals first."""
+    lines: dict[str | None, CsmRenewals] = {}
+    for total in summary:
+        if csm != "all" and total["csm_email"] != csm:
+            continue
+        line = lines.setdefault(total["csm_email"], CsmRenewals(total["csm_email"]))
+        line.renewals += total[f"accounts_{days}d"]
+        line.arr += total[f"arr_renewing_{days}d"]
+        line.expected += total[f"expected_arr_{days}d"]
+        line.by_band[total["band"]] += total[f"arr_renewing_{days}d"]
+    return sorted(
+        (x for x in lines.values() if x.renewals), key=lambda x: (-x.arr, x.csm_email or "")
+    )
 
 
 @router.get("/renewals")
@@ -81,5 +108,6 @@ def renewals_page(
         "chart": chart,
         "rates": forecast.rates,
         "as_of": as_of,
+        "csm_lines": by_csm(forecast.summary, days, csm),
     }
     return render(request, "renewals.html", context)

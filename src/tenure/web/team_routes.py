@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
+from tenure.kit.dates import quarter_bounds
 from tenure.kit.errors import TenureError
 from tenure.kit.money import total
 from tenure.models import Account, AccountHealth, Contract, Role, Task, User
@@ -26,14 +27,6 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 # The planner's defaults: a quarter is 13 weeks from its start, a CSM works 40 hours a week.
 QUARTER_WEEKS = 13
 HOURS_PER_WEEK = 40.0
-
-
-def quarter_bounds(day: date) -> tuple[date, date]:
-    """The calendar quarter holding `day`: [first day, first day of the next)."""
-    first_month = 3 * ((day.month - 1) // 3) + 1
-    start = date(day.year, first_month, 1)
-    end = date(day.year + (first_month == 10), (first_month + 2) % 12 + 1, 1)
-    return start, end
 
 
 @dataclass
