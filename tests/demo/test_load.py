@@ -114,7 +114,7 @@ def test_demo_up_serves_the_loaded_company(tmp_path: Path) -> None:
     env.pop("TENURE_DATABASE_URL", None)
     command = [sys.executable, "-m", "tenure.cli", "demo", "up", "--port", str(port)]
     server = subprocess.Popen(
-        [*command, "--accounts", "5", "--months", "12", "--warm-days", "1"],
+        [*command, "--accounts", "5", "--months", "12", "--warm-days", "1", "--history-weeks", "2"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -139,4 +139,4 @@ def test_demo_up_serves_the_loaded_company(tmp_path: Path) -> None:
     said = err.decode()
     assert f"Log in at http://127.0.0.1:{port}" in said
     assert login["password"] in said
-    assert "health: 5 snapshots over 1 days" in said
+    assert "health: 5 snapshots over the last 1 days (and 2 weekly days before them)" in said

@@ -22,7 +22,7 @@ from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError
 from tenure.kit.output import stderr
 from tenure.migrate import upgrade
-from tenure.models import Account, ApiToken, Role
+from tenure.models import Account, ApiToken, Role, Task
 from tenure.usage import service as usage
 from tenure.usage.service import day_range
 from tenure.users import service as users
@@ -35,6 +35,9 @@ DEMO_FOLDER = "demo-company"
 CREDENTIALS = "demo-credentials.json"
 # Days of metrics and health `tenure demo up` computes after loading, for scores and trends.
 WARM_DAYS = 90
+# Weeks before those computed once a week: the account charts then cover a year, and the
+# health backtest has a year of renewals with a score from 90 days before each (about 30 s).
+HISTORY_WEEKS = 40
 
 
 def say(text: str) -> None:
@@ -142,7 +145,12 @@ def _credentials(cli: CliContext) -> dict[str, str]:
 
 
 def prepare(
-    cli: CliContext, accounts: int | None, months: int, seed: int, warm_days: int = WARM_DAYS
+    cli: CliContext,
+    accounts: int | None,
+    months: int,
+    seed: int,
+    warm_days: int = WARM_DAYS,
+    history_weeks: int = HISTORY_WEEKS,
 ) -> dict[str, str]:
     """Everything `tenure demo up` does before serving; returns how to log in. Each step is
     skipped when a previous run finished it, so a restart only serves."""
@@ -174,23 +182,50 @@ def prepare(
         for line in result.summaries():
             say(f"  {line}")
     if warm_days and not cli.warehouse.metrics.metric_names():
-        _warm_up(cli, warm_days)
+        _warm_up(cli, warm_days, history_weeks)
+    with cli.unit_of_work() as session:
+        planned = bool(session.scalar(select(func.count()).select_from(Task)))
+    if warm_days and not planned:
+        _plan_quarter(cli)
     return _credentials(cli)
 
 
-def _warm_up(cli: CliContext, days: int) -> None:
-    """What the daily job would have done over the last `days` days: usage metrics, then
-    health snapshots, so the first page shows scores and their trend."""
+def _warm_up(cli: CliContext, days: int, weeks: int) -> None:
+    """What the daily job would have left: usage metrics, then health snapshots, over the last
+    `days` days, and once a week over the `weeks` weeks before them (enough for a chart and a
+    backtest, for a fraction of the time)."""
     end = utc_today()
     start = end - timedelta(days=days - 1)
-    say(f"computing usage metrics and health from {start} to {end} ...")
+    weekly = [start - timedelta(weeks=k) for k in range(weeks, 0, -1)]
+    first = weekly[0] if weekly else start
+    say(f"computing usage metrics and health from {first} to {end} ...")
     with cli.unit_of_work() as session:
-        run = usage.compute_metrics(session, cli.warehouse, cli.settings, day_range(start, end))
+        run = usage.compute_metrics(
+            session, cli.warehouse, cli.settings, [*weekly, *day_range(start, end)]
+        )
     say(f"  {run.summary()}")
     with cli.unit_of_work() as session:
+        # Oldest first: each day's scores become the latest only until a later day's do.
+        for day in weekly:
+            health.compute(session, cli.warehouse, day, day)
         scored = health.compute(session, cli.warehouse, start, end)
     bands = ", ".join(f"{n} {band}" for band, n in sorted(scored.bands.items()))
-    say(f"  health: {scored.snapshots:,} snapshots over {scored.days} days; today {bands}")
+    say(
+        f"  health: {scored.snapshots:,} snapshots over the last {scored.days} days (and "
+        f"{len(weekly)} weekly days before them); today {bands}"
+    )
+
+
+def _plan_quarter(cli: CliContext) -> None:
+    say("planning each CSM's quarter ...")
+    with cli.unit_of_work() as session:
+        planned = service.plan_quarter(session, cli.warehouse, cli.settings, utc_today())
+    say(
+        f"  {planned.tasks} tasks from {planned.quarter_start}, {planned.done} of them done "
+        "in the weeks already over"
+    )
+    for refusal in planned.refused:
+        say(f"  not planned: {refusal}")
 
 
 @demo_app.command()
@@ -205,14 +240,19 @@ def up(
         int,
         typer.Option(help="Days of usage metrics and health to compute after loading (0: none)."),
     ] = WARM_DAYS,
+    history_weeks: Annotated[
+        int,
+        typer.Option(help="Weeks before those days to compute once a week (0: none)."),
+    ] = HISTORY_WEEKS,
 ) -> None:
     """What `make demo` runs: migrate, generate the enterprise company as of today unless the
-    data dir has one, load it, compute 90 days of usage metrics and health, create the demo
-    admin and an API token, then serve."""
+    data dir has one, load it, compute 90 days of usage metrics and health (and one day a week
+    over the 40 weeks before), plan each CSM's quarter, create the demo admin and an API
+    token, then serve."""
     from tenure.cli import serve
 
     cli = context(ctx)
-    login = prepare(cli, accounts, months, seed, warm_days)
+    login = prepare(cli, accounts, months, seed, warm_days, history_weeks)
     say(f"[bold]Log in at http://{host}:{port}[/] as {login['email']}")
     if "password" in login:
         say(f"  password:  {login['password']}")

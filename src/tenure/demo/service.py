@@ -7,13 +7,15 @@ Services never commit: the CLI command owns the unit of work.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.accounts.imports import ImportResult, import_file
+from tenure.config import Settings
 from tenure.demo.company import Company
 from tenure.demo.events import block_count, iter_event_tables
 from tenure.demo.rates import PeriodRates, Span, yearly_rates
@@ -26,8 +28,11 @@ from tenure.demo.writers import (
     write_entities,
     write_events,
 )
+from tenure.kit.dates import quarter_bounds
 from tenure.kit.errors import TenureError
 from tenure.kit.progress import progress_bar
+from tenure.models import Account, Role, User
+from tenure.plans import service as plans
 from tenure.usage.imports import EventImport, import_events
 from tenure.usage.store import EventStore
 from tenure.warehouse import Warehouse
@@ -118,3 +123,46 @@ def load(session: Session, warehouse: Warehouse, folder: Path) -> LoadResult:
     events = event_file(folder)
     imported = import_events(EventStore(warehouse.root), events) if events is not None else None
     return LoadResult(entities, imported)
+
+
+# -- the quarter the demo's CSMs planned ------------------------------------------------------
+
+# The planner's budget for each CSM: a book of about 20 accounts is solved to proven
+# optimality well within it (the web page's budget too).
+PLAN_BUDGET = 1.0
+
+
+@dataclass
+class PlannedQuarter:
+    quarter_start: date
+    tasks: int = 0
+    done: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def plan_quarter(
+    session: Session, warehouse: Warehouse, settings: Settings, today: date
+) -> PlannedQuarter:
+    """Each CSM's plan for the calendar quarter running today, made on its first day with the
+    planner's defaults and saved as their tasks, and the tasks of the weeks already over
+    marked done on their week's last day: a quarter in progress, as the plan and team pages
+    show it. A CSM whose plan cannot be made is named in `refused`, with why."""
+    quarter_start, _ = quarter_bounds(today)
+    result = PlannedQuarter(quarter_start)
+    owners = select(Account.owner_id).where(Account.owner_id.is_not(None))
+    csms = session.scalars(
+        select(User.email).where(User.role == Role.csm, User.id.in_(owners)).order_by(User.email)
+    ).all()
+    options = plans.PlanOptions(quarter_start=quarter_start, deterministic_time=PLAN_BUDGET)
+    for email in csms:
+        try:
+            outcome = plans.make_plan(session, warehouse, settings, email, options)
+        except TenureError as error:
+            result.refused.append(f"{email}: {error.message}")
+            continue
+        result.tasks += plans.save_plan(session, outcome, quarter_start)
+        for task in plans.list_tasks(session, email, quarter_start, "open"):
+            if task.start + timedelta(days=7) <= today:
+                plans.mark_done(session, task, task.start + timedelta(days=6))
+                result.done += 1
+    return result
