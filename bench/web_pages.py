@@ -12,7 +12,8 @@ Run alone: `.venv/bin/python bench/web_pages.py [--accounts N] [--duration S] [-
    omission: latency counts from the scheduled send time), each from one of the 20 users, half
    book pages (a CSM's accounts, one of several filters, sorted by a column), half account
    pages (a random account). First at 20 requests/s (20 users, one request a second each),
-   then at rising rates until p99 passes 100 ms.
+   then at rates rising by a quarter until p99 passes 100 ms: book pages, account pages,
+   and the two half and half.
 4. Side by side, in process: the book page's query against the straightforward way to build
    the same page (load the CSM's accounts with contracts and health through the ORM, sort and
    slice in Python, as `GET /api/v1/accounts` does), for one CSM and for the whole book.
@@ -276,13 +277,17 @@ async def open_loop(
         email, _ = users[index % len(users)]
         client = clients[index % len(clients)]
         choice = kind if kind != "mix" else ("book" if index % 2 else "account")
-        if choice == "book":
-            params = {"csm": email, **BOOK_VIEWS[index % len(BOOK_VIEWS)]}
-            response = await client.get("/book", params=params)
-        else:
-            response = await client.get(f"/accounts/A{rng.randrange(accounts):06d}")
+        try:
+            if choice == "book":
+                params = {"csm": email, **BOOK_VIEWS[index % len(BOOK_VIEWS)]}
+                response = await client.get("/book", params=params)
+            else:
+                response = await client.get(f"/accounts/A{rng.randrange(accounts):06d}")
+            ok = response.status_code == 200
+        except httpx.HTTPError:  # past the rate the server keeps up with, requests time out
+            ok = False
         latencies.append(time.perf_counter() - due)
-        if response.status_code != 200:
+        if not ok:
             failures += 1
 
     start = time.perf_counter() + 0.2
@@ -428,25 +433,32 @@ def main() -> None:
                 open_loop(url, users, 20, args.duration, args.accounts, kind, 1)
             )
             report(f"{kind} page", lat, failed)
-        print("\nrising rate, half book pages, half account pages:")
-        rate, best = 20.0, None
-        while rate <= args.max_rate:
-            lat, failed = asyncio.run(
-                open_loop(url, users, rate, args.duration, args.accounts, "mix", int(rate))
-            )
-            p99 = report(f"{rate:.0f} requests/s", lat, failed)
-            if p99 >= 100 or failed:
-                break
-            best = rate
-            rate *= 1.5
-        print(f"\nhighest rate tried with p99 under 100 ms: {best} requests/s")
+        # Rising by a quarter each step, for each page alone and for the two half and half.
+        for kind, title in (
+            ("book", "book pages"),
+            ("account", "account pages"),
+            ("mix", "half book pages, half account pages"),
+        ):
+            print(f"\nrising rate, {title}:")
+            rate, best = 20.0, None
+            while rate <= args.max_rate:
+                lat, failed = asyncio.run(
+                    open_loop(url, users, rate, args.duration, args.accounts, kind, int(rate))
+                )
+                p99 = report(f"{rate:.0f} requests/s", lat, failed)
+                if p99 >= 100 or failed:
+                    break
+                best = rate
+                rate = float(round(rate * 1.25))
+            shown = f"{best:.0f} requests/s" if best else "none (not met at 20 requests/s)"
+            print(f"  highest rate tried with p99 under 100 ms: {shown}", flush=True)
         print("\naccount page parts loaded after the page (htmx), 20 requests each, sequential:")
         with httpx.Client(base_url=url, cookies=users[0][1], timeout=60) as client:
             for part in ("health", "usage", "signals"):
                 times = []
-                for n in range(20 if part != "signals" else 3):
-                    # Signals: three accounts of one CSM (the book's signals are computed once).
-                    number = (n * 7919) % args.accounts if part != "signals" else 3 + n * CSMS
+                for n in range(20):
+                    # Signals: the first one reads the book's comparisons (kept ten minutes).
+                    number = (n * 7919) % args.accounts
                     started = time.perf_counter()
                     response = client.get(f"/accounts/A{number:06d}/{part}")
                     times.append(time.perf_counter() - started)
@@ -459,7 +471,11 @@ def main() -> None:
                 )
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # still working through an overload's queue
+            process.kill()
+            process.wait()
     print(f"\nload average during the run: {os.getloadavg()}")
 
 

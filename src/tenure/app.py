@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from tenure import __version__
 from tenure.config import Settings
-from tenure.db import Database
+from tenure.db import CONNECTIONS, Database
+from tenure.kit.admission import Admission
 from tenure.kit.errors import TenureError, from_validation
 from tenure.warehouse import Warehouse
 
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = Database(settings)
     app.state.warehouse = Warehouse(settings)
+    app.add_middleware(Admission, limit=CONNECTIONS)
 
     @app.exception_handler(TenureError)
     async def tenure_error(_request: Request, error: TenureError) -> JSONResponse:

@@ -15,13 +15,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tenure.config import Settings
 
+# Connections one process keeps (SQLAlchemy's defaults, said here because the web app admits
+# no more requests at once than this: kit/admission.py).
+POOL_SIZE = 5
+POOL_OVERFLOW = 10
+CONNECTIONS = POOL_SIZE + POOL_OVERFLOW
+
 
 def make_engine(url: str) -> Engine:
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -86,6 +86,49 @@ def test_a_writer_that_died_before_its_commit_leaves_the_previous_version(tmp_pa
     assert not (orphan / "junk.parquet").exists()
 
 
+def test_replace_makes_partitions_hold_exactly_the_rows_given(tmp_path):
+    store = MetricStore(tmp_path / "m")
+    table = store.table
+    store.write(
+        rows(
+            [
+                ("a", "x", date(2026, 1, 1), 1.0),
+                ("b", "x", date(2026, 1, 2), 2.0),
+                ("a", "x", date(2026, 2, 1), 3.0),
+                ("a", "x", date(2026, 3, 1), 4.0),
+            ]
+        )
+    )
+    before = table.manifest()
+    # January recomputed without b; February gone altogether; March untouched.
+    version = table.replace(rows([("a", "x", date(2026, 1, 1), 9.0)]), ["x.2026-01", "x.2026-02"])
+    assert version == before.version + 1
+    assert store.read().to_pylist() == [
+        {"account_external_id": "a", "metric": "x", "date": date(2026, 1, 1), "value": 9.0},
+        {"account_external_id": "a", "metric": "x", "date": date(2026, 3, 1), "value": 4.0},
+    ]
+    after = table.manifest()
+    assert sorted(after.partitions) == ["x.2026-01", "x.2026-03"]
+    assert after.partitions["x.2026-03"] == before.partitions["x.2026-03"]
+    # The replaced files stay readable for readers that loaded the old manifest.
+    assert {before.partitions["x.2026-01"], before.partitions["x.2026-02"]} <= set(after.retired)
+    assert table.replace(rows([]), []) == version  # nothing to replace, nothing written
+
+
+def test_replace_refuses_rows_outside_its_partitions_and_keeps_the_table(tmp_path):
+    store = MetricStore(tmp_path / "m")
+    store.write(rows([("a", "x", date(2026, 1, 1), 1.0)]))
+    before = store.table.manifest()
+    with pytest.raises(ValueError, match=r"x\.2026-05"):
+        store.table.replace(
+            rows([("a", "x", date(2026, 1, 1), 2.0), ("a", "x", date(2026, 5, 1), 3.0)]),
+            ["x.2026-01"],
+        )
+    assert store.table.manifest() == before
+    assert store.read().column("value").to_pylist() == [1.0]
+    assert sorted(p.name for p in store.table.root.glob("g*")) == ["g000001"]
+
+
 keys = st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["x", "y"]), st.integers(0, 90))
 
 

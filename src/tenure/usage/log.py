@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from tenure.usage.events import LOG_SCHEMA
+from tenure.warehouse.tables import fsync_dir
 
 MAGIC = b"TNR1"
 HEADER = struct.Struct(">4sII")
@@ -36,14 +37,6 @@ CLOSED = ".seg"
 # A writer holds its segment's flock from the moment it creates it; an unlocked .open file
 # older than this belongs to a process that died.
 ABANDONED_AFTER_SECONDS = 5.0
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def frame(records: list[dict[str, object]]) -> bytes:
@@ -73,7 +66,7 @@ class LogWriter:
         path = self.folder / name
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         self._fd, self._path, self._size = fd, path, 0
         return fd
 
@@ -108,7 +101,7 @@ class LogWriter:
             self._synced = self._written
             closed = self._path.with_suffix(CLOSED)
             os.rename(self._path, closed)
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
             os.close(self._fd)  # releases the flock
             self._fd, self._path, self._size = None, None, 0
             return True
@@ -173,7 +166,7 @@ def recover_abandoned(folder: Path) -> list[Path]:
             os.fsync(fd)
             closed = path.with_suffix(CLOSED)
             os.rename(path, closed)
-            _fsync_dir(folder)
+            fsync_dir(folder)
             recovered.append(closed)
         finally:
             os.close(fd)

@@ -32,7 +32,7 @@ import pyarrow as pa
 from tenure.kit.dates import utc_today
 from tenure.usage import log
 from tenure.usage.events import EVENT_COLUMNS, EVENT_SCHEMA, LOG_SCHEMA
-from tenure.usage.tables import ReplaceableTable, StateFile
+from tenure.usage.tables import StateFile
 from tenure.warehouse.tables import PartitionedParquetTable
 
 DEDUP_DAYS = 35
@@ -109,7 +109,7 @@ class EventStore:
             key=("user_id", "day"),
             partition_sql="strftime(day, '%Y-%m')",
         )
-        self.partials = ReplaceableTable(
+        self.partials = PartitionedParquetTable(
             self.folder / "partials",
             PARTIAL_SCHEMA,
             key=("measure", "account_external_id", "key"),

@@ -12,7 +12,8 @@ existing rows with the same key), writes the new partition files into a new gene
 folder, fsyncs them, then replaces the manifest in one atomic rename. A reader that loaded
 the manifest before keeps a consistent view: superseded files are deleted only once they
 have been unreferenced for a grace period. A crash before the rename leaves the previous
-version whole, so nothing is ever half-written.
+version whole, so nothing is ever half-written. A replace writes whole partitions the same way
+(rows that are no longer there go with it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,12 +52,20 @@ class Manifest:
     retired: dict[str, float] = field(default_factory=dict)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in `path` survive a crash."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    # Partitions named from timestamps must not depend on the machine's time zone.
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def _quote(value: str) -> str:
@@ -119,25 +128,76 @@ class PartitionedParquetTable:
             created, updated, unchanged = self._compare(rows, manifest)
             if created == 0 and updated == 0:
                 return UpsertResult(manifest.version, 0, 0, unchanged)
-            version = manifest.version + 1
-            generation = f"g{version:06d}"
-            target = self.root / generation
-            if target.exists():  # left by a writer that died before its manifest rename
-                shutil.rmtree(target)
-            target.mkdir()
-            written = self._merge_into(rows, manifest, target)
-            now = time.time()
-            partitions = dict(manifest.partitions)
-            retired = dict(manifest.retired)
-            for name, path in written.items():
-                if name in partitions:
-                    retired[partitions[name]] = now
-                partitions[name] = f"{generation}/{path}"
-            expired = {path for path, at in retired.items() if at < now - GRACE_SECONDS}
-            retired = {path: at for path, at in retired.items() if path not in expired}
-            self._commit(Manifest(version=version, partitions=partitions, retired=retired))
-            self._delete(expired, keep={*partitions.values(), *retired})
+            version = self._write_version(
+                manifest, lambda target: self._merge_into(rows, manifest, target)
+            )
             return UpsertResult(version, created, updated, unchanged)
+
+    def replace(self, rows: pa.Table, partitions: Iterable[str]) -> int:
+        """Make each of `partitions` hold exactly the rows of `rows` that fall in it (none:
+        the partition goes), in one atomic step: what a recomputed day needs, where rows that
+        no longer exist must go too (an upsert by key would keep them). Every row must fall in
+        one of `partitions`. Returns the new version."""
+        replaced = set(partitions)
+        rows = rows.select(self.schema.names).cast(self.schema)
+
+        def write(target: Path) -> dict[str, str]:
+            if not rows.num_rows:
+                return {}
+            with _connect() as con:
+                con.register("incoming", rows)
+                written = self._copy(con, "SELECT * FROM incoming", target)
+            stray = set(written) - replaced
+            if stray:
+                raise ValueError(f"rows outside the replaced partitions: {sorted(stray)[:5]}")
+            return written
+
+        with self._writer_lock():
+            manifest = self.manifest()
+            if not replaced:
+                return manifest.version
+            return self._write_version(manifest, write, dropped=replaced)
+
+    def _write_version(
+        self,
+        manifest: Manifest,
+        write: Callable[[Path], dict[str, str]],
+        dropped: Iterable[str] = (),
+    ) -> int:
+        """Write the next version: `write` fills a new generation folder with the partitions
+        it changes (name -> file), `dropped` partitions go, the rest stay; the manifest rename
+        is the commit. Callers hold the writer lock."""
+        version = manifest.version + 1
+        generation = f"g{version:06d}"
+        target = self.root / generation
+        if target.exists():  # left by a writer that died before its manifest rename
+            shutil.rmtree(target)
+        target.mkdir()
+        try:
+            written = write(target)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        now = time.time()
+        current = dict(manifest.partitions)
+        retired = dict(manifest.retired)
+        for name in {*dropped, *written}:
+            if name in current:
+                retired[current.pop(name)] = now
+        for name, path in written.items():
+            current[name] = f"{generation}/{path}"
+        expired = {path for path, at in retired.items() if at < now - GRACE_SECONDS}
+        retired = {path: at for path, at in retired.items() if path not in expired}
+        self._commit(Manifest(version=version, partitions=current, retired=retired))
+        self._delete(expired, keep={*current.values(), *retired})
+        return version
+
+    def _touched(self, con: duckdb.DuckDBPyConnection, manifest: Manifest) -> list[str]:
+        """The stored files of the partitions the registered `incoming` rows fall in."""
+        touched = con.execute(f"SELECT DISTINCT {self.partition_sql} FROM incoming").fetchall()
+        return [
+            str(self.root / manifest.partitions[p]) for (p,) in touched if p in manifest.partitions
+        ]
 
     def _compare(self, rows: pa.Table, manifest: Manifest) -> tuple[int, int, int]:
         """How many incoming rows are new, change a stored row, or repeat one exactly."""
@@ -146,17 +206,9 @@ class PartitionedParquetTable:
         values = [c for c in self.schema.names if c not in self.key]
         on = " AND ".join(f"i.{k} = o.{k}" for k in self.key)
         same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM o.{c}" for c in values) or "TRUE"
-        with duckdb.connect() as con:
+        with _connect() as con:
             con.register("incoming", rows)
-            touched = [
-                row[0]
-                for row in con.execute(
-                    f"SELECT DISTINCT {self.partition_sql} FROM incoming"
-                ).fetchall()
-            ]
-            old_files = [
-                str(self.root / manifest.partitions[p]) for p in touched if p in manifest.partitions
-            ]
+            old_files = self._touched(con, manifest)
             if not old_files:
                 return rows.num_rows, 0, 0
             stored = (
@@ -172,17 +224,9 @@ class PartitionedParquetTable:
     def _merge_into(self, rows: pa.Table, manifest: Manifest, target: Path) -> dict[str, str]:
         key = ", ".join(self.key)
         columns = ", ".join(self.schema.names)
-        with duckdb.connect() as con:
+        with _connect() as con:
             con.register("incoming", rows)
-            touched = [
-                row[0]
-                for row in con.execute(
-                    f"SELECT DISTINCT {self.partition_sql} FROM incoming"
-                ).fetchall()
-            ]
-            old_files = [
-                str(self.root / manifest.partitions[p]) for p in touched if p in manifest.partitions
-            ]
+            old_files = self._touched(con, manifest)
             existing = (
                 f"SELECT {columns} FROM read_parquet([{', '.join(map(_quote, old_files))}], "
                 "hive_partitioning = false) "
@@ -190,23 +234,29 @@ class PartitionedParquetTable:
                 if old_files
                 else ""
             )
-            con.execute(
-                f"COPY (SELECT *, {self.partition_sql} AS _partition FROM "
-                f"({existing}SELECT {columns} FROM incoming) ORDER BY {key}) "
-                f"TO {_quote(str(target))} (FORMAT parquet, PARTITION_BY (_partition), "
-                "COMPRESSION zstd, FILENAME_PATTERN 'part_{i}')"
-            )
+            return self._copy(con, f"{existing}SELECT {columns} FROM incoming", target)
+
+    def _copy(
+        self, con: duckdb.DuckDBPyConnection, source_sql: str, target: Path
+    ) -> dict[str, str]:
+        """Write the rows of `source_sql` into `target`, one sorted file per partition, all
+        fsynced before the manifest may name them. Returns partition -> file under `target`."""
+        con.execute(
+            f"COPY (SELECT *, {self.partition_sql} AS _partition FROM ({source_sql}) "
+            f"ORDER BY {', '.join(self.key)}) TO {_quote(str(target))} "
+            "(FORMAT parquet, PARTITION_BY (_partition), COMPRESSION zstd, "
+            "FILENAME_PATTERN 'part_{i}')"
+        )
         written: dict[str, str] = {}
-        for partition in touched:
-            folder = target / f"_partition={partition}"
+        for folder in sorted(target.glob("_partition=*")):
             files = sorted(folder.glob("*.parquet"))
             if len(files) != 1:
-                raise RuntimeError(f"expected one file for partition {partition}, got {files}")
+                raise RuntimeError(f"expected one file in {folder}, got {files}")
             with open(files[0], "rb+") as handle:
                 os.fsync(handle.fileno())
-            written[partition] = str(files[0].relative_to(target))
-        for folder in {target, *(p.parent for p in target.rglob("*.parquet"))}:
-            _fsync_dir(folder)
+            fsync_dir(folder)
+            written[folder.name.removeprefix("_partition=")] = str(files[0].relative_to(target))
+        fsync_dir(target)
         return written
 
     def _commit(self, manifest: Manifest) -> None:
@@ -223,7 +273,7 @@ class PartitionedParquetTable:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.root / MANIFEST)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def _delete(self, files: set[str], keep: set[str]) -> None:
         """Delete expired files, then generation folders nothing refers to any more (those of

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Date, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from tenure.accounts.service import active_contract_facts
@@ -141,7 +141,7 @@ def component_columns(cards: dict[int, ScorecardDefinition]) -> tuple[list[str],
 # -- step 1: the page's ids -------------------------------------------------------------------
 
 
-def _active(as_of: date) -> ColumnElement[bool]:
+def _active(as_of: date | ColumnElement[date]) -> ColumnElement[bool]:
     # DESIGN.md: a contract is active on D when start_date <= D < end_date.
     return (Contract.start_date <= as_of) & (Contract.end_date > as_of)
 
@@ -262,6 +262,36 @@ def page_ids(
 # -- step 2: what is shown about them --------------------------------------------------------
 
 
+# What is shown about the page's accounts: plain columns rather than ORM objects (building 150
+# instances cost more than the page's queries themselves), in statements built once (building
+# them cost as much again per page).
+_SHOWN = (
+    select(
+        Account.id,
+        Account.external_id,
+        Account.name,
+        Account.tier,
+        Account.segment,
+        Account.customer_since,
+        User.email.label("csm_email"),
+        User.name.label("csm_name"),
+        AccountHealth.scorecard_id,
+        AccountHealth.health,
+        AccountHealth.band,
+        AccountHealth.trend,
+        AccountHealth.components,
+        AccountHealth.date,
+    )
+    .outerjoin(User, Account.owner_id == User.id)
+    .outerjoin(AccountHealth, AccountHealth.account_id == Account.id)
+    .where(Account.id.in_(bindparam("ids", expanding=True)))
+)
+_CONTRACTS = select(Contract.account_id, Contract.arr, Contract.currency, Contract.end_date).where(
+    Contract.account_id.in_(bindparam("ids", expanding=True)),
+    _active(bindparam("as_of", type_=Date)),
+)
+
+
 def _rows(
     session: Session,
     settings: Settings,
@@ -271,35 +301,9 @@ def _rows(
 ) -> list[BookRow]:
     if not ids:
         return []
-    # Plain columns rather than ORM objects: building 150 instances cost more than the page's
-    # queries themselves.
-    found = session.execute(
-        select(
-            Account.id,
-            Account.external_id,
-            Account.name,
-            Account.tier,
-            Account.segment,
-            Account.customer_since,
-            User.email.label("csm_email"),
-            User.name.label("csm_name"),
-            AccountHealth.scorecard_id,
-            AccountHealth.health,
-            AccountHealth.band,
-            AccountHealth.trend,
-            AccountHealth.components,
-            AccountHealth.date,
-        )
-        .outerjoin(User, Account.owner_id == User.id)
-        .outerjoin(AccountHealth, AccountHealth.account_id == Account.id)
-        .where(Account.id.in_(ids))
-    ).all()
+    found = session.execute(_SHOWN, {"ids": ids}).all()
     contracts: dict[int, list[tuple[Decimal, str, date]]] = defaultdict(list)
-    for account_id, arr, currency, end in session.execute(
-        select(Contract.account_id, Contract.arr, Contract.currency, Contract.end_date).where(
-            Contract.account_id.in_(ids), _active(as_of)
-        )
-    ):
+    for account_id, arr, currency, end in session.execute(_CONTRACTS, {"ids": ids, "as_of": as_of}):
         contracts[account_id].append((arr, currency, end))
     by_id = {}
     for row in found:

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from tenure.audit.service import record_change
 from tenure.models import Role
-from tenure.web import alerts, book
+from tenure.web import alerts, book, book_table
 from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render
@@ -74,6 +74,7 @@ def book_page(
     }
     context = {
         "book": result,
+        "book_rows": book_table.rows_html(result),
         "params": params,
         "csm": csm,
         "own": own,
