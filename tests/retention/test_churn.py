@@ -186,6 +186,18 @@ def test_design_encodes_common_categories_and_keeps_columns_stable() -> None:
     assert matrix[:, 1:].tolist() == [[0.0, 1.0], [0.0, 0.0]]
 
 
+def test_a_skewed_feature_is_logged_unless_its_plain_scale_fits_clearly_better() -> None:
+    rng = np.random.default_rng(5)
+    n = 4000
+    usage = rng.lognormal(3.0, 1.2, n)  # a long tail; risk falls with its logarithm
+    calls = (rng.geometric(0.45, n) - 1).astype(float)  # risk jumps at four calls and more
+    logit = -1.5 - 0.8 * (np.log1p(usage) - 3.0) + np.where(calls >= 4, 2.5, 0.0)
+    churned = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    features = pd.DataFrame({"usage": usage, "calls": calls})
+    assert Design.learn(features).logged == {"usage", "calls"}  # no outcomes: by skewness
+    assert Design.learn(features, churned).logged == {"usage"}
+
+
 def test_attributes_become_features_but_outcome_like_ones_do_not() -> None:
     book = Book([c("a", "2025-01-01", "2026-01-01"), c("b", "2025-01-01", "2026-01-01")])
     accounts = {
