@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -69,6 +69,25 @@ def active_contract_facts(
     )
     renewal = max(end for _, _, end in active)
     return ContractFacts(arr, currency, renewal, whole_months_between(as_of, renewal))
+
+
+# Ids per IN list: well under the bound parameters every database accepts.
+_IDS_PER_QUERY = 500
+
+
+def account_names(session: Session, external_ids: Iterable[str]) -> dict[str, str]:
+    """External id -> name of the accounts among `external_ids` (unknown ids, such as new
+    clients still to come, are left out)."""
+    unique = sorted(set(external_ids))
+    names: dict[str, str] = {}
+    for chunk in range(0, len(unique), _IDS_PER_QUERY):
+        rows = session.execute(
+            select(Account.external_id, Account.name).where(
+                Account.external_id.in_(unique[chunk : chunk + _IDS_PER_QUERY])
+            )
+        )
+        names.update((external_id, name) for external_id, name in rows)
+    return names
 
 
 def get_account(session: Session, external_id: str) -> Account:

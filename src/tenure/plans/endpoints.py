@@ -119,22 +119,15 @@ def task_done(
 ) -> TaskRead:
     task = service.find_task(session, str(task_id))
     require_may_plan_for(user, task.owner.email)
-    before = task_read(task)
-    service.mark_done(session, task, (data.on if data else None) or utc_today())
-    after = task_read(task)
-    record_change(session, user, "task.done", f"task:{task.id}", before, after, via="api")
-    return after
+    day = (data.on if data else None) or utc_today()
+    return service.change_task_recorded(session, user, task, day, via="api")
 
 
 @router.post("/tasks/{task_id}/reopen", response_model=TaskRead, tags=["plans"])
 def task_reopen(session: SessionDep, user: CurrentUser, task_id: int) -> TaskRead:
     task = service.find_task(session, str(task_id))
     require_may_plan_for(user, task.owner.email)
-    before = task_read(task)
-    service.reopen(session, task)
-    after = task_read(task)
-    record_change(session, user, "task.reopen", f"task:{task.id}", before, after, via="api")
-    return after
+    return service.change_task_recorded(session, user, task, None, via="api")
 
 
 @router.post("/playbooks", response_model=PlaybookLoaded, status_code=201, tags=["plans"])

@@ -43,6 +43,8 @@ EXISTING = "existing"
 ONBOARDING = "onboarding"
 # An urgent activity loses this share of its value for every week it waits.
 URGENT_DECAY = 0.85
+# A CSM's week when nothing else is said: what plans are made against, and saved tasks measured.
+HOURS_PER_WEEK = 40.0
 ARR_WEIGHT_RANGE = (0.5, 2.0)
 
 
@@ -179,7 +181,7 @@ class Plan:
 class PlanRequest:
     quarter_start: date
     as_of: date | None = None  # default: the quarter start
-    hours_per_week: float = 40.0
+    hours_per_week: float = HOURS_PER_WEEK
     existing_share: float = 0.5
     count: int | None = None
     new_clients: Sequence[NewClient] = ()

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
+from tenure.plans.planner import HOURS_PER_WEEK
+
 if TYPE_CHECKING:
     from tenure.models import Task
 
@@ -74,7 +76,7 @@ class PlanCreate(BaseModel):
     quarter_start: dt.date
     as_of: dt.date | None = None
     count: int | None = Field(default=None, ge=0)
-    hours_per_week: float = Field(default=40.0, gt=0, le=168)
+    hours_per_week: float = Field(default=HOURS_PER_WEEK, gt=0, le=168)
     existing_share: float = Field(default=0.5, ge=0, le=1)
     new_clients: int = Field(default=5, ge=0)
     save: bool = False

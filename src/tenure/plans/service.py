@@ -34,9 +34,17 @@ from tenure.models import (
     TicketKind,
     User,
 )
-from tenure.plans.planner import NewClient, Plan, PlannedActivity, PlanRequest, plan_quarter
+from tenure.plans.planner import (
+    HOURS_PER_WEEK,
+    NewClient,
+    Plan,
+    PlannedActivity,
+    PlanRequest,
+    plan_quarter,
+)
 from tenure.plans.playbooks import DEFAULT_FILE, Library, default_source, parse_library
 from tenure.plans.scheduler import WEEKS
+from tenure.plans.schemas import TaskRead, task_read
 from tenure.plans.signals import (
     AccountFacts,
     Comparable,
@@ -447,7 +455,7 @@ class PlanOptions:
     quarter_start: date
     as_of: date | None = None
     count: int | None = None
-    hours_per_week: float = 40.0
+    hours_per_week: float = HOURS_PER_WEEK
     existing_share: float = 0.5
     new_clients: int = 5
     deterministic_time: float | None = None
@@ -681,3 +689,20 @@ def reopen(session: Session, task: Task) -> Task:
     task.done_on = None
     session.flush()
     return task
+
+
+def change_task_recorded(
+    session: Session, by: User, task: Task, done_on: date | None, via: str
+) -> TaskRead:
+    """Mark a task done on `done_on`, or open again when None, with its audit entry
+    (`task.done` / `task.reopen`, the task before and after). The API and the plan page both
+    change tasks through here. The caller has checked `require_may_plan_for`."""
+    before = task_read(task)
+    if done_on is None:
+        reopen(session, task)
+    else:
+        mark_done(session, task, done_on)
+    after = task_read(task)
+    action = "task.reopen" if done_on is None else "task.done"
+    record_change(session, by, action, f"task:{task.id}", before, after, via=via)
+    return after

@@ -31,6 +31,9 @@ from tenure.retention.evaluation import auc, wilson
 
 BANDS = ("red", "amber", "green")
 MIN_FIT = 10  # outcomes (and at least 2 of each kind) before weights are suggested
+# Each renewal is judged by the score stored this many days before it: a quarter, the time a
+# CSM needs to turn an account around.
+LEAD_DAYS = 90
 Floats = npt.NDArray[np.float64]
 
 
@@ -176,7 +179,7 @@ def health_backtest(
     outcomes: Sequence[Outcome],
     start: date,
     end: date,
-    lead_days: int = 90,
+    lead_days: int = LEAD_DAYS,
     max_age_days: int = 35,
 ) -> HealthBacktest:
     index = SnapshotIndex(snapshots)

@@ -10,6 +10,7 @@ import typer
 from tenure.kit.cli import AsOfOption, CliContext, FormatOption, context, parse_date, typer_app
 from tenure.kit.output import OutputFormat, emit, emit_parts, stderr
 from tenure.retention import churn_service, service
+from tenure.retention.backtest import LEAD_DAYS
 from tenure.retention.churn_features import ChurnOptions
 from tenure.retention.cli import shown
 
@@ -186,7 +187,7 @@ def health_backtest(
     end: Annotated[str, typer.Option("--to", help="Last renewal date, included.")],
     lead_days: Annotated[
         int, typer.Option(min=0, help="Read the score this many days before each renewal.")
-    ] = 90,
+    ] = LEAD_DAYS,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """How well stored health scores separated renewals that churned from those that renewed:

@@ -120,7 +120,7 @@ def kpis_command(
     ] = None,
     first_value_threshold: Annotated[
         float, typer.Option(help="Threshold of --first-value-metric.")
-    ] = 1.0,
+    ] = service.FIRST_VALUE_THRESHOLD,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Logo and revenue churn, GRR/NRR, ARR movements, CLV, NPS/CSAT/CES and more for a

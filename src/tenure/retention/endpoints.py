@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from tenure.db import SessionDep
 from tenure.kit.dates import utc_today
 from tenure.retention import churn_service, service
+from tenure.retention.backtest import LEAD_DAYS
 from tenure.retention.book import add_months
 from tenure.retention.churn_features import ChurnOptions
 from tenure.retention.schemas import (
@@ -50,7 +51,7 @@ def kpis(
     margin: Annotated[float, Query(ge=0, le=1, description="Gross margin for CLV.")] = 0.8,
     active_users_metric: str = service.ACTIVE_USERS_METRIC,
     first_value_metric: str | None = None,
-    first_value_threshold: float = 1.0,
+    first_value_threshold: float = service.FIRST_VALUE_THRESHOLD,
 ) -> KpisRead:
     state = request.app.state
     last = end or utc_today()
@@ -192,7 +193,7 @@ def health_backtest(
     _user: CurrentUser,
     start: Annotated[date, Query(alias="from", description="First renewal date.")],
     end: Annotated[date, Query(alias="to", description="Last renewal date, included.")],
-    lead_days: Annotated[int, Query(ge=0)] = 90,
+    lead_days: Annotated[int, Query(ge=0)] = LEAD_DAYS,
 ) -> HealthBacktestRead:
     """How well stored health scores separated renewals that churned from those that renewed."""
     state = request.app.state

@@ -15,7 +15,7 @@ from tenure.config import Settings
 from tenure.kit.errors import TenureError
 from tenure.kit.files import read_header, read_rows
 from tenure.models import Account, Contract, SurveyResponse, User
-from tenure.retention.backtest import HealthBacktest, renewal_outcomes
+from tenure.retention.backtest import LEAD_DAYS, HealthBacktest, renewal_outcomes
 from tenure.retention.backtest import health_backtest as run_health_backtest
 from tenure.retention.book import AccountRecord, Book, ContractRecord, in_one_currency
 from tenure.retention.cohorts import CohortPeriod, cohort_table, survivors_by_cohort
@@ -34,6 +34,8 @@ from tenure.retention.value import first_value_dates
 from tenure.warehouse import Warehouse
 
 ACTIVE_USERS_METRIC = "active_users_28d"
+# Reaching 1 of a count metric is "the first time it happened": the first-value default.
+FIRST_VALUE_THRESHOLD = 1.0
 # A metric value older than this does not describe the account on the day asked about.
 METRIC_WINDOW_DAYS = 35
 
@@ -72,10 +74,15 @@ def contract_records(session: Session) -> list[ContractRecord]:
     ]
 
 
-def book(session: Session, settings: Settings) -> tuple[Book, str | None]:
-    """Every contract, in one currency (refused when currencies mix without rates)."""
+def book(
+    session: Session, settings: Settings, records: Sequence[ContractRecord] | None = None
+) -> tuple[Book, str | None]:
+    """Every contract (or `records`, already read), in one currency (refused when currencies
+    mix without rates)."""
     contracts, currency = in_one_currency(
-        contract_records(session), settings.base_currency, settings.currency_rates
+        contract_records(session) if records is None else records,
+        settings.base_currency,
+        settings.currency_rates,
     )
     return Book(contracts), currency
 
@@ -169,8 +176,11 @@ def kpi_report(
     margin: float = 0.8,
     active_users_metric: str = ACTIVE_USERS_METRIC,
     value_rule: FirstValue | None = None,
+    contracts: Sequence[ContractRecord] | None = None,
 ) -> KpiReport:
-    contracts = contract_records(session)
+    """The KPIs of start..end; `contracts`: the contract records, when the caller has read
+    them already."""
+    contracts = contract_records(session) if contracts is None else contracts
     accounts = account_records(session)
     reached: dict[str, date] | None = None
     if value_rule is not None:
@@ -319,7 +329,7 @@ def health_backtest(
     settings: Settings,
     start: date,
     end: date,
-    lead_days: int = 90,
+    lead_days: int = LEAD_DAYS,
 ) -> HealthBacktest:
     """The stored health snapshots against the renewals dated start..end."""
     if end < start:

@@ -123,13 +123,16 @@ class PartitionedParquetTable:
         """Merge `rows` (unique by key) into the table in one atomic step. Rows identical to
         what is stored change nothing: a repeated upsert writes no new version."""
         rows = rows.select(self.schema.names).cast(self.schema)
-        with self._writer_lock():
+        with self._writer_lock(), _connect() as con:
+            con.register("incoming", rows)
             manifest = self.manifest()
-            created, updated, unchanged = self._compare(rows, manifest)
+            # The stored files of the partitions the rows fall in: compared, then merged.
+            old_files = self._touched(con, manifest)
+            created, updated, unchanged = self._compare(con, rows.num_rows, old_files)
             if created == 0 and updated == 0:
                 return UpsertResult(manifest.version, 0, 0, unchanged)
             version = self._write_version(
-                manifest, lambda target: self._merge_into(rows, manifest, target)
+                manifest, lambda target: self._merge_into(con, old_files, target)
             )
             return UpsertResult(version, created, updated, unchanged)
 
@@ -199,42 +202,38 @@ class PartitionedParquetTable:
             str(self.root / manifest.partitions[p]) for (p,) in touched if p in manifest.partitions
         ]
 
-    def _compare(self, rows: pa.Table, manifest: Manifest) -> tuple[int, int, int]:
-        """How many incoming rows are new, change a stored row, or repeat one exactly."""
-        if rows.num_rows == 0:
-            return 0, 0, 0
+    def _compare(
+        self, con: duckdb.DuckDBPyConnection, incoming: int, old_files: list[str]
+    ) -> tuple[int, int, int]:
+        """How many of the `incoming` rows (registered on `con`) are new, change a stored row,
+        or repeat one exactly."""
+        if not old_files:
+            return incoming, 0, 0
         values = [c for c in self.schema.names if c not in self.key]
         on = " AND ".join(f"i.{k} = o.{k}" for k in self.key)
         same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM o.{c}" for c in values) or "TRUE"
-        with _connect() as con:
-            con.register("incoming", rows)
-            old_files = self._touched(con, manifest)
-            if not old_files:
-                return rows.num_rows, 0, 0
-            stored = (
-                f"read_parquet([{', '.join(map(_quote, old_files))}], hive_partitioning = false)"
-            )
-            found = con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE {same}) FROM incoming i "
-                f"JOIN {stored} o ON {on}"
-            ).fetchone()
+        stored = f"read_parquet([{', '.join(map(_quote, old_files))}], hive_partitioning = false)"
+        found = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {same}) FROM incoming i "
+            f"JOIN {stored} o ON {on}"
+        ).fetchone()
         matched, identical = (int(found[0]), int(found[1])) if found else (0, 0)
-        return rows.num_rows - matched, matched - identical, identical
+        return incoming - matched, matched - identical, identical
 
-    def _merge_into(self, rows: pa.Table, manifest: Manifest, target: Path) -> dict[str, str]:
+    def _merge_into(
+        self, con: duckdb.DuckDBPyConnection, old_files: list[str], target: Path
+    ) -> dict[str, str]:
+        """The registered `incoming` rows over the stored ones of `old_files`, into `target`."""
         key = ", ".join(self.key)
         columns = ", ".join(self.schema.names)
-        with _connect() as con:
-            con.register("incoming", rows)
-            old_files = self._touched(con, manifest)
-            existing = (
-                f"SELECT {columns} FROM read_parquet([{', '.join(map(_quote, old_files))}], "
-                "hive_partitioning = false) "
-                f"ANTI JOIN incoming USING ({key}) UNION ALL "
-                if old_files
-                else ""
-            )
-            return self._copy(con, f"{existing}SELECT {columns} FROM incoming", target)
+        existing = (
+            f"SELECT {columns} FROM read_parquet([{', '.join(map(_quote, old_files))}], "
+            "hive_partitioning = false) "
+            f"ANTI JOIN incoming USING ({key}) UNION ALL "
+            if old_files
+            else ""
+        )
+        return self._copy(con, f"{existing}SELECT {columns} FROM incoming", target)
 
     def _copy(
         self, con: duckdb.DuckDBPyConnection, source_sql: str, target: Path

@@ -50,6 +50,11 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
     return ticks
 
 
+def _no_data(title: str) -> Markup:
+    """What a chart with nothing to draw shows instead."""
+    return Markup(f'<p class="empty">{escape(title)}: no data yet.</p>')
+
+
 def compact(value: float) -> str:
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= limit:
@@ -70,7 +75,7 @@ def line_chart(
     values = [v for s in series for _, v in s.points if v is not None]
     days = sorted({d for s in series for d, _ in s.points})
     if not values or not days:
-        return Markup(f'<p class="empty">{escape(title)}: no data yet.</p>')
+        return _no_data(title)
     low, high = y_range if y_range else (min(0.0, min(values)), max(values))
     ticks = nice_ticks(low, high) if not y_range else nice_ticks(low, high, 4)
     low, high = (low, high) if y_range else (ticks[0], ticks[-1])
@@ -163,7 +168,7 @@ def bar_chart(
 ) -> Markup:
     """Horizontal bars: (label, value, css class) each."""
     if not bars:
-        return Markup(f'<p class="empty">{escape(title)}: no data yet.</p>')
+        return _no_data(title)
     row, gap, name_w, value_w = 26, 8, 150, 70
     height = len(bars) * (row + gap) + gap
     top = max((v for _, v, _ in bars), default=0) or 1
@@ -211,7 +216,7 @@ def waterfall_chart(
     """Vertical bars walking from one total to the next (ARR movements): totals grey, rises
     green, falls red, and a connector at the level each bar leaves for the next one."""
     if not steps:
-        return Markup(f'<p class="empty">{escape(title)}: no data yet.</p>')
+        return _no_data(title)
     spans: list[tuple[float, float]] = []
     level = 0.0
     for step in steps:
@@ -281,7 +286,7 @@ def interval_chart(
     """Horizontal bars with a whisker from each interval's low to its high end, on a shared
     axis so the bands' rates and their uncertainty compare at a glance."""
     if not bars:
-        return Markup(f'<p class="empty">{escape(title)}: no data yet.</p>')
+        return _no_data(title)
     row, gap, name_w, value_w, axis_h = 26, 10, 110, 240, 20
     height = len(bars) * (row + gap) + gap + axis_h
     ends = [v for b in bars for v in (b.value, b.high) if v is not None]

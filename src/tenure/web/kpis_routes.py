@@ -12,15 +12,14 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenure.accounts.service import account_names
 from tenure.kit.dates import utc_now
 from tenure.kit.errors import TenureError
-from tenure.models import Account
 from tenure.retention import churn_service
 from tenure.retention import service as retention
-from tenure.retention.backtest import MIN_FIT
+from tenure.retention.backtest import LEAD_DAYS, MIN_FIT
 from tenure.retention.book import Book
 from tenure.retention.churn import ChurnModel
 from tenure.retention.cohorts import COHORT_MONTHS
@@ -33,14 +32,8 @@ from tenure.web.templating import query, render, short_money
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-# The first-value rule's threshold when none is typed: reaching 1 of a count metric is "the
-# first time it happened" (the API's and the CLI's default too).
-FIRST_VALUE_THRESHOLD = 1.0
 AT_RISK = 20  # riskiest accounts listed by default
 LISTED = 50  # churners listed under the health backtest
-# The health backtest reads each renewal's score this many days before it (the service's and
-# `tenure health backtest`'s default).
-LEAD_DAYS = 90
 
 
 def _number(field: str, text: str | None, low: float, high: float) -> float | None:
@@ -78,7 +71,7 @@ def _first_value(
             422,
         )
     value = _number("first_value_threshold", threshold, float("-inf"), float("inf"))
-    return retention.FirstValue(metric, FIRST_VALUE_THRESHOLD if value is None else value)
+    return retention.FirstValue(metric, retention.FIRST_VALUE_THRESHOLD if value is None else value)
 
 
 # --- /kpis ---------------------------------------------------------------------------------
@@ -123,12 +116,20 @@ def kpis_page(
     }
     # Left out when not typed, so the service's own default margin applies.
     extra: dict[str, Any] = {} if gross_margin is None else {"margin": gross_margin}
+    records = retention.contract_records(db)  # read once: the KPIs and the month ends
     try:
         report = retention.kpi_report(
-            db, warehouse, settings, period.start, period.end, grouping, value_rule=rule, **extra
+            db,
+            warehouse,
+            settings,
+            period.start,
+            period.end,
+            grouping,
+            value_rule=rule,
+            contracts=records,
+            **extra,
         )
-        # The same contracts again, for the month ends: kpi_report keeps its book to itself.
-        book, _ = retention.book(db, settings)
+        book, _ = retention.book(db, settings, records)
     except TenureError as error:
         # Mixed currencies without rates: a setting to fix, said on the page itself.
         return render(request, "kpis.html", {**context, "problem": error.message}, error.status)
@@ -244,20 +245,6 @@ def _lead_days(text: str | None) -> int:
     return int(value)
 
 
-def _names(db: Session, ids: Sequence[str]) -> dict[str, str]:
-    """Account names for the ids shown, asked in chunks that every database accepts."""
-    names: dict[str, str] = {}
-    unique = sorted(set(ids))
-    for chunk in range(0, len(unique), 500):
-        rows = db.execute(
-            select(Account.external_id, Account.name).where(
-                Account.external_id.in_(unique[chunk : chunk + 500])
-            )
-        )
-        names.update((external_id, name) for external_id, name in rows)
-    return names
-
-
 @router.get("/backtest")
 def backtest_page(
     request: Request,
@@ -342,7 +329,7 @@ def health_backtest(
         weights=result.weights,
         lead_times=listed,
         churners=len(result.lead_times),
-        names=_names(db, [r["account_external_id"] for r in listed]),
+        names=account_names(db, [r["account_external_id"] for r in listed]),
         computed_at=at,
     )
     return render(request, "kpis_backtest_health.html", context)
@@ -386,7 +373,7 @@ def churn_model(
             "model": model,
             "scores": top,
             "scored": len(scores),
-            "names": _names(db, [r["account_external_id"] for r in top]),
+            "names": account_names(db, [r["account_external_id"] for r in top]),
             "computed_at": at,
             "as_of": day,
         },

@@ -9,14 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenure.models import Account, Task, User
+from tenure.models import Task, User
 from tenure.plans import service as plans
-from tenure.plans.planner import Plan, PlannedActivity, WeekLoad
+from tenure.plans.planner import HOURS_PER_WEEK, Plan, PlannedActivity, WeekLoad
 from tenure.plans.scheduler import WEEKS
-from tenure.web.team_routes import HOURS_PER_WEEK
 
 # The planner starts the notes of an activity whose deadline has passed with this
 # (docs/plans.md, "Deadlines"); tasks keep the notes, not the flag.
@@ -121,17 +119,6 @@ def saved_plan(db: Session, owner: User, quarter_start: date) -> SavedPlan:
     do not keep the options their plan was made with."""
     tasks = plans.list_tasks(db, owner.email, quarter_start)
     return SavedPlan(owner, quarter_start, tasks, weeks_of(tasks, quarter_start, HOURS_PER_WEEK))
-
-
-def client_names(db: Session, clients: Iterable[str]) -> dict[str, str]:
-    """External id -> name of the accounts a plan is for (new clients to come have none)."""
-    wanted = set(clients)
-    if not wanted:
-        return {}
-    rows = db.execute(
-        select(Account.external_id, Account.name).where(Account.external_id.in_(wanted))
-    )
-    return dict(rows.tuples().all())
 
 
 def fingerprint(plan: Plan) -> str:

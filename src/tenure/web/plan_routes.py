@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenure.audit.service import record_change
+from tenure.accounts.service import account_names
 from tenure.health.service import dashboard
 from tenure.health.views import health_read
 from tenure.kit.cli import parse_date
@@ -30,7 +30,7 @@ from tenure.kit.errors import Forbidden, TenureError, from_validation
 from tenure.models import Role, Task, User
 from tenure.plans import service as plans
 from tenure.plans.export import TASK_COLUMNS, write_workbook
-from tenure.plans.schemas import PlanCreate, task_read
+from tenure.plans.schemas import PlanCreate
 from tenure.plans.signals import quarter_end
 from tenure.users.auth import require_may_plan_for
 from tenure.users.service import require_by_email
@@ -173,7 +173,7 @@ def _body_context(db: Session, user: User, owner: User, quarter_start: date) -> 
         "owner": owner,
         "quarter_start": quarter_start,
         "quarter_end": quarter_end(quarter_start),
-        "names": plan_view.client_names(db, (t.client for t in saved.tasks)),
+        "names": account_names(db, (t.client for t in saved.tasks)),
         "may_change": may_plan_for(user, owner.email),
         "replan": bool(saved.tasks),
         "xlsx_url": plan_url(owner.email, quarter_start, path="/plan.xlsx"),
@@ -271,13 +271,7 @@ def _change_task(request: Request, db: Session, user: User, task_id: int, done: 
     weeks back, a plain form a redirect to them."""
     task = plans.find_task(db, str(task_id))
     require_may_plan_for(user, task.owner.email)
-    before = task_read(task)
-    if done:
-        plans.mark_done(db, task, today())
-    else:
-        plans.reopen(db, task)
-    action = "task.done" if done else "task.reopen"
-    record_change(db, user, action, f"task:{task.id}", before, task_read(task), via="web")
+    plans.change_task_recorded(db, user, task, today() if done else None, via="web")
     if request.headers.get("HX-Request") == "true":
         context = _body_context(db, user, task.owner, task.quarter_start)
         return render(request, "plan_body.html", context)
@@ -321,7 +315,7 @@ def _preview(
         "plan": plan,
         "weeks": plan_view.preview_weeks(plan),
         "warnings": outcome.warnings,
-        "names": plan_view.client_names(db, clients),
+        "names": account_names(db, clients),
         "quarter_start": data.quarter_start,
         "quarter_end": quarter_end(data.quarter_start),
         "form": _form(owner, data.quarter_start, data),

@@ -16,6 +16,8 @@ from tenure.kit.errors import TenureError
 from tenure.kit.money import total
 from tenure.models import Account, AccountHealth, Contract, Role, Task, User
 from tenure.plans import service as plans
+from tenure.plans.planner import HOURS_PER_WEEK
+from tenure.plans.scheduler import WEEKS
 from tenure.web.book import _active
 from tenure.web.charts import meter
 from tenure.web.deps import DbDep, IdentityDep, require_role, settings_of, today, warehouse_of
@@ -23,10 +25,6 @@ from tenure.web.routing import WebRoute
 from tenure.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-
-# The planner's defaults: a quarter is 13 weeks from its start, a CSM works 40 hours a week.
-QUARTER_WEEKS = 13
-HOURS_PER_WEEK = 40.0
 
 
 @dataclass
@@ -51,7 +49,8 @@ class CsmLine:
 
     @property
     def capacity(self) -> float:
-        return HOURS_PER_WEEK * QUARTER_WEEKS
+        # The planner's defaults: a quarter of 13 weeks from its start, 40 hours a week.
+        return HOURS_PER_WEEK * WEEKS
 
 
 def team(session: Session, settings: Settings, as_of: date) -> list[CsmLine]:
@@ -107,7 +106,7 @@ def team(session: Session, settings: Settings, as_of: date) -> list[CsmLine]:
         if owner_id in lines:
             lines[owner_id].renewals_quarter = count
     # Each CSM's saved plan running today: the latest quarter start within 13 weeks.
-    earliest = as_of - timedelta(weeks=QUARTER_WEEKS) + timedelta(days=1)
+    earliest = as_of - timedelta(weeks=WEEKS) + timedelta(days=1)
     for owner_id, start, status, hours in session.execute(
         select(Task.owner_id, Task.quarter_start, Task.status, Task.duration_hours).where(
             Task.quarter_start <= as_of, Task.quarter_start >= earliest
