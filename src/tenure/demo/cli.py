@@ -23,6 +23,8 @@ from tenure.kit.errors import TenureError
 from tenure.kit.output import stderr
 from tenure.migrate import upgrade
 from tenure.models import Account, ApiToken, Role, Task
+from tenure.retention.churn_features import ChurnOptions
+from tenure.retention.churn_service import default_observation_dates
 from tenure.usage import service as usage
 from tenure.usage.service import day_range
 from tenure.users import service as users
@@ -197,12 +199,14 @@ def _warm_up(cli: CliContext, days: int, weeks: int) -> None:
     end = utc_today()
     start = end - timedelta(days=days - 1)
     weekly = [start - timedelta(weeks=k) for k in range(weeks, 0, -1)]
-    first = weekly[0] if weekly else start
-    say(f"computing usage metrics and health from {first} to {end} ...")
+    # Usage metrics also on the days `tenure churn backtest` observes by default (every 30 days
+    # over two years), so the churn model learns from what clients did on each of them.
+    observed = default_observation_dates(end, ChurnOptions())
+    metric_days = sorted({*observed, *weekly, *day_range(start, end)})
+    health_from = weekly[0] if weekly else start
+    say(f"computing usage metrics from {metric_days[0]} and health from {health_from} to {end} ...")
     with cli.unit_of_work() as session:
-        run = usage.compute_metrics(
-            session, cli.warehouse, cli.settings, [*weekly, *day_range(start, end)]
-        )
+        run = usage.compute_metrics(session, cli.warehouse, cli.settings, metric_days)
     say(f"  {run.summary()}")
     with cli.unit_of_work() as session:
         # Oldest first: each day's scores become the latest only until a later day's do.

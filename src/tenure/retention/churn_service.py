@@ -161,6 +161,15 @@ class History:
     features: pd.DataFrame
 
 
+# Without --from, the churn model observes the accounts over this many months back.
+HISTORY_MONTHS = 24
+
+
+def default_observation_dates(as_of: date, options: ChurnOptions) -> list[date]:
+    """The days `history` observes when no start is given."""
+    return observation_dates(add_months(as_of, -HISTORY_MONTHS), as_of, options.step_days)
+
+
 def history(
     session: Session,
     warehouse: Warehouse,
@@ -172,7 +181,7 @@ def history(
 ) -> History:
     """Observations every step from `start` (or back from as_of over two years), with
     features and the labels known by as_of."""
-    first = start or add_months(as_of, -24)
+    first = start or add_months(as_of, -HISTORY_MONTHS)
     if first >= as_of:
         raise TenureError(f"--from {first}: must be before the as-of date {as_of}")
     dates = observation_dates(first, as_of, options.step_days, "first" if start else "last")
