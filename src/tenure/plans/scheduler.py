@@ -289,7 +289,8 @@ def schedule(
 ) -> Schedule:
     """The plan of greatest total value (`plan_value`) that fits: at most one week per
     candidate, each week's hours within its pool's capacity, prerequisites in an earlier or
-    the same week, every candidate within its release and deadline weeks, required and fixed ones always in.
+    the same week, every candidate within its release and deadline weeks, required and fixed
+    ones always in.
 
     `count` asks for exactly that many counted candidates when enough of them can be placed;
     when they cannot all fit, as many as fit (the schedule says `count_met=False`).
