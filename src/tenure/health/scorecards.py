@@ -17,9 +17,9 @@ from typing import Any
 
 from tenure.health.scoring import MeasureSpec
 from tenure.kit.errors import TenureError
+from tenure.kit.metric_names import check_metric_name
 from tenure.kit.toml_lines import Path, first_repeat, key_lines, line_of
 from tenure.models.enums import Tier
-from tenure.warehouse.metrics import check_metric_name
 
 METHODS = ("identity", "linear", "steps", "percentile")
 DEFAULT_WINDOW_DAYS = 30

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from tenure.kit.errors import TenureError
+from tenure.kit.metric_names import check_metric_name
 from tenure.usage.events import ACTIVITY_TYPES, CALL_TYPES
-from tenure.warehouse.metrics import check_metric_name
 
 EVENT_AGGREGATIONS = (
     "count",
