@@ -42,7 +42,7 @@ TIMELINE_LIMIT = 100
 
 @dataclass(frozen=True)
 class ContractFacts:
-    """What an account's contracts say on one day (DESIGN.md, "Contracts and dates")."""
+    """What an account's contracts say on one day (docs/architecture.md, "Data contracts")."""
 
     arr: Decimal | None
     currency: str | None

@@ -1,5 +1,5 @@
 """Usage events drawn from the hidden usage history, month by month and block by block of
-accounts, as Arrow tables with the stored event columns of DESIGN.md (pure: no I/O).
+accounts, as Arrow tables with the stored event columns of docs/architecture.md (pure: no I/O).
 
 Each (month, block) has its own random stream, seeded from (seed, month, block), and the
 blocks are a constant size per scenario: the events never depend on how a writer batches

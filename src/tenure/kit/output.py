@@ -1,7 +1,7 @@
 """Printing data: `--format table|json|csv` on stdout; messages go to stderr.
 
 JSON output is an array of records, or one object of named arrays for commands that return
-several parts (DESIGN.md, "JSON output").
+several parts (docs/architecture.md, "JSON output").
 """
 
 from __future__ import annotations

@@ -141,11 +141,6 @@ def component_columns(cards: dict[int, ScorecardDefinition]) -> tuple[list[str],
 # -- step 1: the page's ids -------------------------------------------------------------------
 
 
-def _active(as_of: date | ColumnElement[date]) -> ColumnElement[bool]:
-    # DESIGN.md: a contract is active on D when start_date <= D < end_date.
-    return (Contract.start_date <= as_of) & (Contract.end_date > as_of)
-
-
 def _arr_expression(settings: Settings) -> ColumnElement[Any]:
     """A contract's ARR in the base currency where a rate is configured (sorting only: the
     shown figure is computed exactly, and refused for unconverted mixes)."""
@@ -174,13 +169,13 @@ def _sort_key(query: BookQuery, settings: Settings, as_of: date) -> Any:
     if sort == "arr":
         return (
             select(func.sum(_arr_expression(settings)))
-            .where(Contract.account_id == Account.id, _active(as_of))
+            .where(Contract.account_id == Account.id, Contract.active_on(as_of))
             .scalar_subquery()
         )
     if sort == "renewal":
         return (
             select(func.max(Contract.end_date))
-            .where(Contract.account_id == Account.id, _active(as_of))
+            .where(Contract.account_id == Account.id, Contract.active_on(as_of))
             .scalar_subquery()
         )
     if sort == "trend":
@@ -197,7 +192,9 @@ def _sort_key(query: BookQuery, settings: Settings, as_of: date) -> Any:
 
 def _current(as_of: date) -> ColumnElement[bool]:
     has_contract = (
-        select(Contract.id).where(Contract.account_id == Account.id, _active(as_of)).exists()
+        select(Contract.id)
+        .where(Contract.account_id == Account.id, Contract.active_on(as_of))
+        .exists()
     )
     return or_(Account.tier != Tier.paid, has_contract)
 
@@ -288,7 +285,7 @@ _SHOWN = (
 )
 _CONTRACTS = select(Contract.account_id, Contract.arr, Contract.currency, Contract.end_date).where(
     Contract.account_id.in_(bindparam("ids", expanding=True)),
-    _active(bindparam("as_of", type_=Date)),
+    Contract.active_on(bindparam("as_of", type_=Date)),
 )
 
 
