@@ -353,10 +353,10 @@ def side_by_side(data: Path, today: date) -> None:
     from sqlalchemy import select
 
     from tenure.accounts.service import AccountFilter, list_accounts
+    from tenure.book.query import BookQuery, book_page
     from tenure.config import Settings
     from tenure.db import Database
     from tenure.models import Account, AccountHealth
-    from tenure.web.book import BookQuery, book_page
 
     settings = Settings(data_dir=data)
     database = Database(settings)

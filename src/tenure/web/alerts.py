@@ -15,11 +15,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tenure.book.query import scorecards_by_id
 from tenure.health.scorecards import Bands
 from tenure.health.service import renewal_band
 from tenure.kit.dates import utc_now, whole_months_between
 from tenure.models import Account, AccountHealth, BookMark, Contract, User
-from tenure.web.book import scorecards_by_id
 
 RANK = {"green": 0, "amber": 1, "red": 2}
 State = dict[str, list[str | None]]  # external id -> [health band, renewal band]
