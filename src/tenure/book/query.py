@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from tenure.accounts.service import active_contract_facts
 from tenure.config import Settings
 from tenure.health.scorecards import Bands
 from tenure.health.scorecards import Scorecard as ScorecardDefinition
 from tenure.health.service import renewal_band
+from tenure.kit.contracts import active_contract_facts
 from tenure.kit.dates import whole_months_between, years_between
 from tenure.kit.errors import TenureError
 from tenure.models import Account, AccountHealth, Contract, Scorecard, Tier, User
@@ -219,7 +219,10 @@ def _filtered(
     if query.search:
         pattern = f"%{query.search.strip().lower()}%"
         statement = statement.where(
-            or_(func.lower(Account.name).like(pattern), Account.external_id.like(pattern))
+            or_(
+                func.lower(Account.name).like(pattern),
+                func.lower(Account.external_id).like(pattern),
+            )
         )
     return statement
 
@@ -363,6 +366,22 @@ def owner_id_of(session: Session, email: str) -> int | None:
     return session.scalar(select(User.id).where(User.email == email.lower()))
 
 
+def matching_ids(
+    session: Session,
+    settings: Settings,
+    as_of: date,
+    query: BookQuery,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[int]:
+    """The ids of the accounts the view matches, in its order, from `offset` on (`limit` of
+    them, or all): for readers that page themselves, such as the accounts API."""
+    query.check()
+    owner_id = owner_id_of(session, query.csm) if query.csm else None
+    statement = _ordered(select(Account.id), settings, as_of, query, owner_id)
+    return list(session.scalars(statement.offset(offset).limit(limit)))
+
+
 # Ids per query when every row of a view is read (an export): well under any database's bound
 # parameters.
 _IDS_PER_READ = 500
@@ -373,10 +392,7 @@ def all_rows(
 ) -> tuple[list[str], list[BookRow]]:
     """Every account the view matches, in its order, whatever its page: the component keys and
     the rows (what the CSV export of the view holds)."""
-    query.check()
-    owner_id = owner_id_of(session, query.csm) if query.csm else None
-    statement = _ordered(select(Account.id), settings, as_of, query, owner_id)
-    ids = list(session.scalars(statement))
+    ids = matching_ids(session, settings, as_of, query)
     cards = scorecards_by_id(session)
     keys, _ = component_columns(cards)
     rows: list[BookRow] = []

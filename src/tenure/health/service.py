@@ -14,7 +14,6 @@ import pyarrow as pa
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from tenure.accounts.service import contract_facts
 from tenure.config import Settings
 from tenure.health import derived
 from tenure.health.book import score_book, unscored
@@ -34,6 +33,7 @@ from tenure.health.scoring import (
     trends,
 )
 from tenure.health.snapshots import Snapshot, SnapshotStore, snapshots, summaries
+from tenure.kit.contracts import contract_facts
 from tenure.kit.dates import utc_now, years_between
 from tenure.kit.errors import NotFound, TenureError
 from tenure.models import (
