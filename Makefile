@@ -10,7 +10,7 @@ DEMO_DIR ?= .tenure-demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit coverage bench clean
 
 $(STAMP): pyproject.toml scripts/install-system-packages
 	@test -n "$(PYTHON)" || { echo "Tenure needs Python 3.11 or newer on PATH" >&2; exit 1; }
@@ -28,6 +28,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
@@ -35,7 +36,11 @@ typecheck: install
 unit: install
 	$(BIN)/pytest --numprocesses auto --maxprocesses 4
 
+# The whole suite with a line and branch coverage report of src/tenure/.
+coverage: install
+	$(BIN)/pytest --numprocesses auto --maxprocesses 4 --cov --cov-report=term
+
 test: lint typecheck unit
 
 clean:
-	rm -rf $(VENV) .tenure $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tenure $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -3,7 +3,7 @@ earliest-deadline-first schedule of the same candidates, side by side in one run
 
     .venv/bin/python bench/planner.py [--seeds 3] [--time-limit 10] [--no-stress] [--deterministic]
 
-Targets (issue 6): a plan of 200 candidate activities within 1% of the solver's proven bound
+Targets: a plan of 200 candidate activities within 1% of the solver's proven bound
 in 10 s, 1,000 candidates (a whole team) within 2% in 10 s, and more total priority value than
 greedy earliest-deadline-first.
 

@@ -7,8 +7,10 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +21,9 @@ from tenure.config import Settings
 from tenure.db import Database, make_engine
 from tenure.migrate import upgrade
 from tenure.models import Base
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TENURE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -370,3 +375,41 @@ def initialised(cli: Cli) -> Cli:
     """The CLI on a database and warehouse made by `tenure init`."""
     cli("init")
     return cli
+
+
+# -- API helpers shared by every test of the REST API -------------------------------------------
+
+
+def token(cli: Cli, email: str) -> dict[str, str]:
+    """Headers that authenticate as `email` with a fresh API token."""
+    created = cli("tokens", "create", "--email", email, "--format", "json").json()
+    assert isinstance(created, list)
+    return {"Authorization": f"Bearer {created[0]['token']}"}
+
+
+def add_users(cli: Cli, *people: tuple[str, str] | tuple[str, str, str]) -> None:
+    """Create users from (email, role) or (email, role, name); the name defaults to the email."""
+    for email, role, *name in people:
+        cli(
+            "users",
+            "create",
+            "--email",
+            email,
+            "--name",
+            name[0] if name else email,
+            "--role",
+            role,
+        )
+
+
+@contextmanager
+def api_client(settings: Settings) -> Iterator[TestClient]:
+    """The app on `settings` behind a TestClient; its database is released afterwards."""
+    from fastapi.testclient import TestClient
+
+    from tenure.app import create_app
+
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client
+    app.state.database.dispose()

@@ -1,4 +1,4 @@
-"""The scorecard of issue 4, as its text gives it: several test modules load it."""
+"""The enterprise scorecard as its specification gives it: several test modules load it."""
 
 ISSUE_SCORECARD = """\
 name = "enterprise"

@@ -18,7 +18,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 def _script_location() -> Path:
     # An installed wheel carries the migrations inside the package; a checkout keeps them at
-    # the repository root (DESIGN.md layout).
+    # the repository root (see docs/architecture.md).
     for candidate in (_PACKAGE / "_migrations", _PACKAGE.parent.parent / "migrations"):
         if (candidate / "env.py").exists():
             return candidate

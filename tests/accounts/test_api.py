@@ -7,27 +7,17 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tenure.app import create_app
+from tests.conftest import add_users, api_client, token
 
 
 @pytest.fixture
 def client(initialised, book, settings) -> Iterator[TestClient]:
     book.load(initialised)
-    initialised(
-        "users", "create", "--email", "boss@example.com", "--name", "Boss", "--role", "manager"
+    add_users(
+        initialised, ("boss@example.com", "manager", "Boss"), ("val@example.com", "viewer", "Val")
     )
-    initialised(
-        "users", "create", "--email", "val@example.com", "--name", "Val", "--role", "viewer"
-    )
-    app = create_app(settings)
-    with TestClient(app) as test_client:
+    with api_client(settings) as test_client:
         yield test_client
-    app.state.database.dispose()
-
-
-def token(cli, email: str) -> dict[str, str]:
-    plain = cli("tokens", "create", "--email", email, "--format", "json").json()[0]["token"]
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def test_requests_need_a_valid_token(client, initialised):

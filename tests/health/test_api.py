@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tenure.app import create_app
+from tests.conftest import add_users, api_client, token
 
 CARD = """\
 name = "enterprise"
@@ -39,17 +39,9 @@ def client(initialised, files, settings) -> Iterator[TestClient]:
     ]
     initialised("import", "metrics", str(files.csv("metrics.csv", metrics)))
     initialised("scorecard", "load", str(files.text("card.toml", CARD)))
-    for email, role in (("boss@example.com", "manager"), ("val@example.com", "viewer")):
-        initialised("users", "create", "--email", email, "--name", email, "--role", role)
-    app = create_app(settings)
-    with TestClient(app) as test_client:
+    add_users(initialised, ("boss@example.com", "manager"), ("val@example.com", "viewer"))
+    with api_client(settings) as test_client:
         yield test_client
-    app.state.database.dispose()
-
-
-def token(cli, email: str) -> dict[str, str]:
-    plain = cli("tokens", "create", "--email", email, "--format", "json").json()[0]["token"]
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def test_the_dashboard_and_why_match_the_cli(client, initialised):

@@ -1,4 +1,4 @@
-"""Scorecards as TOML: the issue's shape loads as it is; mistakes name file, line and key."""
+"""Scorecards as TOML: the documented shape loads as it is; mistakes name file, line and key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Date rules of DESIGN.md, against a month-by-month reference."""
+"""Date rules of docs/architecture.md, against a month-by-month reference."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The "Checked by" book of issue 6: 15 accounts like the enterprise example (health of 50%
+"""The planner's reference book: 15 accounts like the enterprise example (health of 50%
 product, 25% satisfaction, 12.5% support, 12.5% sponsorship; ARR; renewals; satisfaction missing
 for one), for a CSM who also onboards 5 new clients at half the hours.
 
@@ -137,7 +137,7 @@ HAPPY = {
     and c.years >= 1
 }
 
-# The issue's own enterprise scorecard: 50% product, 25% satisfaction, 12.5% support and
+# The enterprise example's own scorecard: 50% product, 25% satisfaction, 12.5% support and
 # 12.5% sponsorship, each read from an imported 0-100 metric.
 SCORECARD = ISSUE_SCORECARD
 

@@ -1,5 +1,5 @@
 """From imported files to `tenure plan`, `tenure signals`, `tenure tasks` and
-`tenure playbook`: the issue's "Checked by" book end to end."""
+`tenure playbook`: the planner's reference book end to end."""
 
 from __future__ import annotations
 

@@ -7,28 +7,23 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tenure.app import create_app
 from tenure.config import Settings
-from tests.conftest import Cli, Files
+from tests.conftest import Cli, Files, add_users, api_client, token
 from tests.retention.test_cli import load
 
 
 @pytest.fixture
 def client(cli: Cli, files: Files, settings: Settings) -> Iterator[TestClient]:
     load(cli, files)
-    cli("users", "create", "--email", "boss@example.com", "--name", "Boss", "--role", "manager")
-    app = create_app(settings)
-    with TestClient(app) as test_client:
+    add_users(cli, ("boss@example.com", "manager", "Boss"))
+    with api_client(settings) as test_client:
         yield test_client
-    app.state.database.dispose()
 
 
 @pytest.fixture
 def headers(cli: Cli, client: TestClient) -> dict[str, str]:
     del client  # the users exist once the client is up
-    data = cli("tokens", "create", "--email", "boss@example.com", "--format", "json").json()
-    assert isinstance(data, list)
-    return {"Authorization": f"Bearer {data[0]['token']}"}
+    return token(cli, "boss@example.com")
 
 
 def test_kpis_endpoint(client: TestClient, headers: dict[str, str]) -> None:

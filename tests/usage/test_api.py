@@ -8,26 +8,16 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tenure.app import create_app
+from tests.conftest import add_users, api_client, token
 from tests.usage.test_cli import EVENTS
 
 
 @pytest.fixture
 def client(initialised, book, settings) -> Iterator[TestClient]:
     book.load(initialised)
-    initialised(
-        "users", "create", "--email", "boss@example.com", "--name", "B", "--role", "manager"
-    )
-    initialised("users", "create", "--email", "val@example.com", "--name", "V", "--role", "viewer")
-    app = create_app(settings)
-    with TestClient(app) as test_client:
+    add_users(initialised, ("boss@example.com", "manager", "B"), ("val@example.com", "viewer", "V"))
+    with api_client(settings) as test_client:
         yield test_client
-    app.state.database.dispose()
-
-
-def bearer(cli, email: str) -> dict[str, str]:
-    plain = cli("tokens", "create", "--email", email, "--format", "json").json()[0]["token"]
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def test_events_sent_to_the_intake_show_in_usage_stats(client, initialised):
@@ -43,7 +33,7 @@ def test_events_sent_to_the_intake_show_in_usage_stats(client, initialised):
     assert refused.json()["problems"] == [
         "identify: userId: (empty): a call needs userId or anonymousId"
     ]
-    headers = bearer(initialised, "val@example.com")
+    headers = token(initialised, "val@example.com")
     params = {
         "event": "Link Clicked",
         "from": "2026-11-01",
@@ -71,12 +61,12 @@ def test_events_sent_to_the_intake_show_in_usage_stats(client, initialised):
 
 def test_computing_metrics_through_the_api_is_for_managers(client, initialised):
     params = {"as_of": "2026-11-20"}
-    viewer = bearer(initialised, "val@example.com")
+    viewer = token(initialised, "val@example.com")
     assert (
         client.post("/api/v1/usage/metrics/compute", params=params, headers=viewer).status_code
         == 403
     )
-    manager = bearer(initialised, "boss@example.com")
+    manager = token(initialised, "boss@example.com")
     run = client.post("/api/v1/usage/metrics/compute", params=params, headers=manager)
     assert run.status_code == 200, run.text
     assert run.json()["days"] == ["2026-11-20"]

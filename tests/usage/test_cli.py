@@ -165,7 +165,9 @@ def test_bad_event_files_are_refused_whole_naming_file_row_and_field(initialised
     jsonl = files.jsonl("calls.jsonl", [{"type": "track", "event": "x", "userId": "u"}])
     refused = initialised("import", "events", str(jsonl), ok=False)
     assert f"{jsonl}:1: messageId: (empty): required in a file" in refused.stderr
-    assert Warehouse(settings).root.joinpath("events").glob("g*") is not None
+    # Nothing of either refused file reached the store: no Parquet file at all.
+    events = Warehouse(settings).root.joinpath("events")
+    assert sorted(str(p.relative_to(events)) for p in events.rglob("*.parquet")) == []
     assert not list(Warehouse(settings).root.joinpath("events").glob("g*"))
 
 

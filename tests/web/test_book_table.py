@@ -8,7 +8,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from tenure.web.book import BookPage, BookQuery, BookRow
+from tenure.book.query import BookPage, BookQuery, BookRow
 from tenure.web.book_table import rows_html
 from tenure.web.templating import ENV
 

@@ -147,7 +147,7 @@ def test_the_xlsx_download(browser, planned):
     assert book.sheetnames == ["Plan", "Onboarding", "Weeks", "Health"]
     rows = list(book["Plan"].iter_rows(values_only=True))
     assert rows[0] == TASK_COLUMNS
-    assert rows[0][: len(ACTIVITY_COLUMNS)] == ACTIVITY_COLUMNS  # the columns first
+    assert rows[0][: len(ACTIVITY_COLUMNS)] == ACTIVITY_COLUMNS  # the documented columns first
     clients = [t for t in planned if t["category"] != "onboarding"]
     assert [r[0] for r in rows[1:]] == [t["reference"] for t in clients]
     first = dict(zip(rows[0], rows[1], strict=True))

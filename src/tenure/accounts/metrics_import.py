@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from tenure.kit.errors import TenureError
 from tenure.kit.files import file_format
+from tenure.kit.metric_names import METRIC_NAME
 from tenure.kit.progress import progress_bar
 from tenure.models import Account
 from tenure.warehouse import Warehouse
-from tenure.warehouse.metrics import METRIC_NAME
 
 COLUMNS = ("account_external_id", "metric", "date", "value")
 # Each check: the column it names, a DuckDB condition that is true for a bad row, and why.

@@ -283,7 +283,7 @@ class TimelineRead(BaseModel):
 
 
 class AccountStory(BaseModel):
-    """An account's whole story: one object of named arrays (DESIGN.md, JSON output)."""
+    """An account's whole story: one object of named arrays (docs/architecture.md, JSON output)."""
 
     account: list[AccountRead]
     contracts: list[ContractRead]

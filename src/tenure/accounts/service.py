@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tenure.accounts.schemas import (
@@ -21,13 +20,15 @@ from tenure.accounts.schemas import (
     TimelineCreate,
     TimelineRead,
 )
+from tenure.book.query import BookQuery, matching_ids
 from tenure.config import Settings
-from tenure.kit.dates import utc_now, whole_months_between
+
+# Re-exported: the planner still reads contract facts from here.
+from tenure.kit.contracts import contract_facts as contract_facts
+from tenure.kit.dates import utc_now
 from tenure.kit.errors import NotFound
-from tenure.kit.money import total
 from tenure.models import (
     Account,
-    Contract,
     SurveyResponse,
     Ticket,
     TimelineEntry,
@@ -38,37 +39,6 @@ from tenure.warehouse import Warehouse
 # "Latest metrics" on an account page: each metric's latest value in the last year.
 METRICS_WINDOW_DAYS = 365
 TIMELINE_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class ContractFacts:
-    """What an account's contracts say on one day (DESIGN.md, "Contracts and dates")."""
-
-    arr: Decimal | None
-    currency: str | None
-    renewal_date: date | None
-    renewal_months: int | None
-
-
-def contract_facts(contracts: Sequence[Contract], as_of: date, settings: Settings) -> ContractFacts:
-    active = [(c.arr, c.currency, c.end_date) for c in contracts if c.is_active_on(as_of)]
-    return active_contract_facts(active, as_of, settings)
-
-
-def active_contract_facts(
-    active: Sequence[tuple[Decimal, str, date]], as_of: date, settings: Settings
-) -> ContractFacts:
-    """The facts of the contracts active on `as_of`, given as (ARR, currency, end date): for
-    pages that read those three columns rather than whole contracts."""
-    if not active:
-        return ContractFacts(None, None, None, None)
-    arr, currency = total(
-        ((amount, code) for amount, code, _ in active),
-        settings.currency_rates,
-        settings.base_currency,
-    )
-    renewal = max(end for _, _, end in active)
-    return ContractFacts(arr, currency, renewal, whole_months_between(as_of, renewal))
 
 
 # Ids per IN list: well under the bound parameters every database accepts.
@@ -124,21 +94,6 @@ class AccountFilter:
     search: str | None = None
 
 
-def _filtered(query: Select[tuple[Account]], where: AccountFilter) -> Select[tuple[Account]]:
-    if where.csm_email:
-        query = query.join(User, Account.owner_id == User.id).where(
-            User.email == where.csm_email.lower()
-        )
-    if where.tier:
-        query = query.where(Account.tier == where.tier)
-    if where.segment:
-        query = query.where(Account.segment == where.segment)
-    if where.search:
-        pattern = f"%{where.search.lower()}%"
-        query = query.where(or_(Account.name.ilike(pattern), Account.external_id.ilike(pattern)))
-    return query
-
-
 def list_accounts(
     session: Session,
     settings: Settings,
@@ -147,20 +102,33 @@ def list_accounts(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[AccountRead]:
+    """The book as records, in name order: which accounts and in what order come from the book
+    read model (the same filters as the book page), the records from the accounts."""
     where = where or AccountFilter()
     if (
         where.csm_email
         and session.scalar(select(User).where(User.email == where.csm_email.lower())) is None
     ):
         raise NotFound(f"no user with email {where.csm_email!r}")
-    query = (
-        _filtered(select(Account), where)
-        .options(selectinload(Account.contracts), selectinload(Account.owner))
-        .order_by(Account.name, Account.external_id)
-        .offset(offset)
-        .limit(limit)
+    view = BookQuery(
+        csm=where.csm_email,
+        tier=where.tier,
+        segment=where.segment,
+        search=where.search,
+        status="all",
+        sort="name",
     )
-    return [account_read(a, as_of, settings) for a in session.scalars(query)]
+    ids = matching_ids(session, settings, as_of, view, limit, offset)
+    found: dict[int, Account] = {}
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        query = (
+            select(Account)
+            .where(Account.id.in_(chunk))
+            .options(selectinload(Account.contracts), selectinload(Account.owner))
+        )
+        found.update((a.id, a) for a in session.scalars(query))
+    return [account_read(found[i], as_of, settings) for i in ids]
 
 
 def account_story(

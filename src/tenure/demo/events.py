@@ -1,5 +1,5 @@
 """Usage events drawn from the hidden usage history, month by month and block by block of
-accounts, as Arrow tables with the stored event columns of DESIGN.md (pure: no I/O).
+accounts, as Arrow tables with the stored event columns of docs/architecture.md (pure: no I/O).
 
 Each (month, block) has its own random stream, seeded from (seed, month, block), and the
 blocks are a constant size per scenario: the events never depend on how a writer batches
@@ -8,7 +8,7 @@ them, so the same seed and as-of give the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,6 @@ import pyarrow.compute as pc
 
 from tenure.demo.company import Campaign, Company, IntArray
 from tenure.demo.names import domain_of
-from tenure.demo.scenarios import ScenarioName
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -261,45 +260,3 @@ class EventState:
     links: IntArray
     blocks: dict[int, Block]
     campaigns: dict[int, list[Campaign]]  # by month
-
-
-def iter_event_tables(company: Company) -> Iterator[pa.Table]:
-    """Every event of the company, one table per (month, block of accounts), in month order
-    (empty for blocks with nobody live: one table per unit of `block_count`)."""
-    from tenure.demo import enterprise_events, shortener_events
-    from tenure.demo.simulation import STREAM_EVENTS
-
-    generate: BlockEvents = (
-        enterprise_events.block_events
-        if company.scenario.name is ScenarioName.enterprise
-        else shortener_events.block_events
-    )
-    usage = company.usage
-    state = EventState(
-        seen=[np.zeros(len(p), dtype=bool) for p in usage.user_propensity],
-        links=np.zeros(len(company.accounts), dtype=np.int64),
-        blocks={},
-        campaigns={},
-    )
-    for campaign in usage.campaigns:
-        state.campaigns.setdefault(campaign.step, []).append(campaign)
-    size = company.scenario.event_block
-    count = len(company.accounts)
-    for step in company.steps:
-        for number, first in enumerate(range(0, count, size)):
-            accounts = np.arange(first, min(first + size, count), dtype=np.int64)
-            live = usage.live_to[accounts, step.index] > usage.live_from[accounts, step.index]
-            if not live.any():
-                yield EVENT_SCHEMA.empty_table()
-                continue
-            rng = np.random.default_rng([company.seed, STREAM_EVENTS, step.index, number])
-            block = state.blocks.get(number)
-            if block is None:
-                block = state.blocks[number] = Block(company, accounts)
-            yield generate(company, step.index, block, rng, state)
-
-
-def block_count(company: Company) -> int:
-    """How many (month, block) units `iter_event_tables` walks through, for progress bars."""
-    size = company.scenario.event_block
-    return len(company.steps) * -(-len(company.accounts) // size)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tenure.accounts.imports import ImportResult, import_file
 from tenure.config import Settings
 from tenure.demo.company import Company
-from tenure.demo.events import block_count, iter_event_tables
+from tenure.demo.event_stream import block_count, iter_event_tables
 from tenure.demo.rates import PeriodRates, Span, yearly_rates
 from tenure.demo.scenarios import SCENARIOS, ScenarioName
 from tenure.demo.simulation import simulate

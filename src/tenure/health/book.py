@@ -23,7 +23,7 @@ from tenure.health.scoring import (
     round_half_up,
     score,
 )
-from tenure.health.snapshots import COMPONENT_TYPE, MEASURE_TYPE, SNAPSHOT_SCHEMA
+from tenure.health.snapshot_rows import COMPONENT_TYPE, MEASURE_TYPE, SNAPSHOT_SCHEMA
 
 
 def scoring_values(scorecard: Scorecard, values: Floats, segments: Sequence[str | None]) -> Floats:

@@ -1,6 +1,6 @@
 """Derived measures: health inputs computed from the account store as of a day.
 
-Their names are fixed (DESIGN.md, metric catalogue). Each function takes plain rows, so the
+Their names are fixed (docs/metrics.md). Each function takes plain rows, so the
 rules are easy to test and to replay for any day; the service loads the rows.
 
 - tickets_closed_48h_share_90d: of the tickets opened in the 90 days up to the day, the

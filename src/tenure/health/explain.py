@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tenure.health.scoring import TOLERANCE
-from tenure.health.snapshots import MeasurePart, Snapshot
+from tenure.health.snapshot_rows import MeasurePart, Snapshot
 
 
 def whole(value: float | None) -> int | None:

@@ -73,7 +73,8 @@ class WhyHealth(BaseModel):
 
 
 class WhyRead(BaseModel):
-    """An account's score explained: one object of named arrays (DESIGN.md, JSON output)."""
+    """An account's score explained: one object of named arrays (docs/architecture.md, JSON
+    output)."""
 
     health: list[WhyHealth]
     components: list[ComponentRead]

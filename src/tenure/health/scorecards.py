@@ -9,7 +9,6 @@ docs/health.md for the format. Everything here is pure: text in, dataclasses out
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
@@ -17,9 +16,10 @@ from typing import Any
 
 from tenure.health.scoring import MeasureSpec
 from tenure.kit.errors import TenureError
-from tenure.kit.toml_lines import Path, first_repeat, key_lines, line_of
+from tenure.kit.metric_names import check_metric_name
+from tenure.kit.toml_check import TomlChecker, parse_toml
+from tenure.kit.toml_lines import Path
 from tenure.models.enums import Tier
-from tenure.warehouse.metrics import check_metric_name
 
 METHODS = ("identity", "linear", "steps", "percentile")
 DEFAULT_WINDOW_DAYS = 30
@@ -196,131 +196,14 @@ def unknown_metrics(scorecard: Scorecard, known: Iterable[str]) -> list[str]:
 # -- parsing and checking --------------------------------------------------------------------
 
 
-class _Checker:
-    """Collects every problem in a file, each as `FILE:LINE: key: why`."""
-
-    def __init__(self, text: str, file: str):
-        self.file = file
-        self.lines = key_lines(text)
-        self.problems: list[str] = []
-
-    def problem(self, path: Path, shown: str, why: str) -> None:
-        line = line_of(self.lines, path)
-        where = f"{self.file}:{line}" if line else self.file
-        self.problems.append(f"{where}: {shown}: {why}")
-
-    def keys(self, data: Mapping[str, Any], allowed: Sequence[str], path: Path, shown: str) -> None:
-        for key in data:
-            if key not in allowed:
-                self.problem(
-                    (*path, key),
-                    _join(shown, key),
-                    f"unknown key; expected one of {', '.join(allowed)}",
-                )
-
-    def number(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: Path,
-        shown: str,
-        default: float | None = None,
-        minimum: float | None = None,
-        maximum: float | None = None,
-    ) -> float | None:
-        if key not in data:
-            if default is None:
-                self.problem(path, _join(shown, key), "missing")
-            return default
-        value = data[key]
-        where, name = (*path, key), _join(shown, key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(where, name, f"{value!r} is not a number")
-            return default
-        if minimum is not None and value < minimum:
-            self.problem(where, name, f"{value} is below {minimum:g}")
-            return default
-        if maximum is not None and value > maximum:
-            self.problem(where, name, f"{value} is above {maximum:g}")
-            return default
-        return float(value)
-
-    def integer(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: Path,
-        shown: str,
-        default: int,
-        minimum: int,
-    ) -> int:
-        value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem((*path, key), _join(shown, key), f"{value!r} is not a whole number")
-            return default
-        if value < minimum:
-            self.problem((*path, key), _join(shown, key), f"{value} is below {minimum}")
-            return default
-        return value
-
-    def text(self, data: Mapping[str, Any], key: str, path: Path, shown: str) -> str:
-        value = data.get(key, "")
-        if not isinstance(value, str):
-            self.problem((*path, key), _join(shown, key), f"{value!r} is not a string")
-            return ""
-        return value
-
-    def table(self, data: Mapping[str, Any], key: str, path: Path) -> dict[str, Any]:
-        value = data.get(key, {})
-        if not isinstance(value, dict):
-            self.problem((*path, key), key, "should be a table, e.g. [" + key + "]")
-            return {}
-        return value
-
-    def strings(self, data: Mapping[str, Any], key: str, path: Path, shown: str) -> tuple[str, ...]:
-        value = data.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem((*path, key), _join(shown, key), "should be a string or a list of them")
-            return ()
-        return tuple(value)
-
-
-def _join(shown: str, key: str) -> str:
-    return f"{shown}.{key}" if shown else key
-
-
-def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, file: str) -> str:
-    found = re.search(r"line (\d+)", str(error))
-    line = int(found.group(1)) if found else None
-    repeat = first_repeat(text) if line is None else None
-    if repeat is not None:
-        path, line = repeat
-        shown = ".".join(str(p) for p in path)
-        return f"{file}:{line}: {shown}: defined twice (bad TOML)"
-    key = ""
-    if line is not None and 0 < line <= len(text.splitlines()):
-        found = re.match(r"\s*([A-Za-z0-9_.\"'-]+)\s*=", text.splitlines()[line - 1])
-        key = found.group(1) if found else text.splitlines()[line - 1].strip()[:40]
-    where = f"{file}:{line}" if line else file
-    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error)) or "invalid TOML"
-    return f"{where}: {key or 'TOML'}: {message} (bad TOML)"
-
-
 def parse_scorecard(text: str, file: str = "<scorecard>") -> Loaded:
     """Check a scorecard written in TOML; raise TenureError listing every problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise TenureError(
-            f"{file}: scorecard refused", problems=[_syntax_problem(error, text, file)]
-        ) from None
-    check = _Checker(text, file)
+    data, check = parse_toml(text, file, "scorecard refused")
     notes: list[str] = []
     scorecard = _read_scorecard(data, check, notes)
-    if check.problems or scorecard is None:
-        raise TenureError(f"{file}: scorecard refused", problems=check.problems)
+    check.refuse()
+    if scorecard is None:
+        raise TenureError(f"{file}: scorecard refused")
     return Loaded(scorecard, notes)
 
 
@@ -336,7 +219,7 @@ TOP_KEYS = (
 )
 
 
-def _read_scorecard(data: dict[str, Any], check: _Checker, notes: list[str]) -> Scorecard | None:
+def _read_scorecard(data: dict[str, Any], check: TomlChecker, notes: list[str]) -> Scorecard | None:
     check.keys(data, TOP_KEYS, (), "")
     name = data.get("name")
     if not isinstance(name, str) or not NAME.match(name):
@@ -384,7 +267,7 @@ def _read_scorecard(data: dict[str, Any], check: _Checker, notes: list[str]) -> 
 
 
 def _bands(
-    check: _Checker, data: dict[str, Any], key: str, default: Bands, top: float | None
+    check: TomlChecker, data: dict[str, Any], key: str, default: Bands, top: float | None
 ) -> Bands:
     table = check.table(data, key, ())
     check.keys(table, ("red", "amber"), (key,), key)
@@ -417,7 +300,9 @@ METHOD_KEYS = {
 }
 
 
-def _components(data: dict[str, Any], check: _Checker, notes: list[str]) -> tuple[Component, ...]:
+def _components(
+    data: dict[str, Any], check: TomlChecker, notes: list[str]
+) -> tuple[Component, ...]:
     raw = data.get("components")
     if not isinstance(raw, list) or not raw or not all(isinstance(c, dict) for c in raw):
         check.problem(("components",), "components", "needs at least one [[components]] table")
@@ -461,7 +346,7 @@ def _components(data: dict[str, Any], check: _Checker, notes: list[str]) -> tupl
 
 
 def _measures(
-    item: dict[str, Any], check: _Checker, path: Path, shown: str, notes: list[str]
+    item: dict[str, Any], check: TomlChecker, path: Path, shown: str, notes: list[str]
 ) -> tuple[Measure, ...]:
     raw = item.get("measures")
     if not isinstance(raw, list) or not raw or not all(isinstance(m, dict) for m in raw):
@@ -502,7 +387,7 @@ def _measures(
 
 
 def _measure(
-    entry: dict[str, Any], check: _Checker, path: Path, shown: str, metric: str
+    entry: dict[str, Any], check: TomlChecker, path: Path, shown: str, metric: str
 ) -> Measure | None:
     method = entry.get("method")
     if method not in METHODS:
@@ -552,7 +437,7 @@ def _measure(
 
 
 def _steps(
-    entry: dict[str, Any], check: _Checker, path: Path, shown: str
+    entry: dict[str, Any], check: TomlChecker, path: Path, shown: str
 ) -> tuple[tuple[float, float], ...]:
     raw = entry.get("steps")
     where, name = (*path, "steps"), f"{shown}.steps"

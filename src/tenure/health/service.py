@@ -14,7 +14,6 @@ import pyarrow as pa
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from tenure.accounts.service import contract_facts
 from tenure.config import Settings
 from tenure.health import derived
 from tenure.health.book import score_book, unscored
@@ -34,6 +33,7 @@ from tenure.health.scoring import (
     trends,
 )
 from tenure.health.snapshots import Snapshot, SnapshotStore, snapshots, summaries
+from tenure.kit.contracts import contract_facts
 from tenure.kit.dates import utc_now, years_between
 from tenure.kit.errors import NotFound, TenureError
 from tenure.models import (
@@ -248,17 +248,13 @@ def _accounts(
 def _eligible(session: Session, accounts: Iterable[AccountInfo], day: date) -> list[AccountInfo]:
     """Accounts that were clients on `day`: started by then (no start date known counts as
     always), and not churned: an account whose contract ended by `day` with none active that
-    day has churned (DESIGN.md: churn is dated on end_date) and is not scored while it stays
-    so. An account without contracts (a free-tier client) is scored all along."""
+    day has churned (churn is dated on end_date) and is not scored while it stays so. An
+    account without contracts (a free-tier client) is scored all along."""
     ended = set(
         session.scalars(select(Contract.account_id).where(Contract.end_date <= day).distinct())
     )
     active = set(
-        session.scalars(
-            select(Contract.account_id)
-            .where(Contract.start_date <= day, Contract.end_date > day)
-            .distinct()
-        )
+        session.scalars(select(Contract.account_id).where(Contract.active_on(day)).distinct())
     )
     return [
         a
@@ -545,9 +541,7 @@ def dashboard(
     trend, earlier = _trends(session, warehouse, as_of, list(now.values()), definitions, accounts)
     # Contracts active on the day, all of them: one parameter per account would not scale.
     contracts: dict[int, list[Contract]] = defaultdict(list)
-    for contract in session.scalars(
-        select(Contract).where(Contract.start_date <= as_of, Contract.end_date > as_of)
-    ):
+    for contract in session.scalars(select(Contract).where(Contract.active_on(as_of))):
         contracts[contract.account_id].append(contract)
     board = Dashboard(rows=[], computed=computed + earlier)
     for account in accounts:
@@ -599,8 +593,7 @@ def stored_rows(
     for contract in session.scalars(
         select(Contract).where(
             Contract.account_id.in_(list(account_ids)),
-            Contract.start_date <= as_of,
-            Contract.end_date > as_of,
+            Contract.active_on(as_of),
         )
     ):
         contracts[contract.account_id].append(contract)

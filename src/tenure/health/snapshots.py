@@ -8,110 +8,42 @@ recomputing a day replaces that day's rows in one atomic step.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from tenure.health.snapshot_rows import (
+    COLUMNS,
+    COMPONENT_TYPE,
+    MEASURE_TYPE,
+    SNAPSHOT_KEY,
+    SNAPSHOT_SCHEMA,
+    SUMMARY_COLUMNS,
+    ComponentPart,
+    MeasurePart,
+    Snapshot,
+    snapshots,
+    summaries,
+)
 from tenure.warehouse.tables import PartitionedParquetTable, UpsertResult
 
-COMPONENT_TYPE = pa.struct(
-    [
-        pa.field("key", pa.string()),
-        pa.field("label", pa.string()),
-        pa.field("weight", pa.float64()),  # configured share of the score
-        pa.field("effective_weight", pa.float64()),  # share after missing parts are left out
-        pa.field("score", pa.float64()),  # exact, null = no data
-        pa.field("contribution", pa.float64()),  # points of the exact score
-    ]
-)
-MEASURE_TYPE = pa.struct(
-    [
-        pa.field("component", pa.string()),
-        pa.field("metric", pa.string()),
-        pa.field("label", pa.string()),
-        pa.field("method", pa.string()),
-        pa.field("window_days", pa.int32()),
-        pa.field("value", pa.float64()),  # the metric's latest value in the window
-        pa.field("score", pa.float64()),  # 0-100, null = no data
-        pa.field("weight", pa.float64()),  # configured share of its component
-        pa.field("contribution", pa.float64()),  # points of the exact score
-    ]
-)
-SNAPSHOT_SCHEMA = pa.schema(
-    [
-        pa.field("account_external_id", pa.string(), nullable=False),
-        pa.field("date", pa.date32(), nullable=False),
-        pa.field("scorecard", pa.string()),
-        pa.field("scorecard_version", pa.int32()),
-        pa.field("health", pa.int32()),
-        pa.field("health_exact", pa.float64()),
-        pa.field("band", pa.string()),
-        pa.field("components", pa.list_(COMPONENT_TYPE)),
-        pa.field("measures", pa.list_(MEASURE_TYPE)),
-    ]
-)
-SNAPSHOT_KEY = ("account_external_id", "date")
-COLUMNS = ", ".join(SNAPSHOT_SCHEMA.names)
-# Everything but the measures: what lists of many accounts need.
-SUMMARY_COLUMNS = ", ".join(n for n in SNAPSHOT_SCHEMA.names if n != "measures")
-
-
-@dataclass(frozen=True)
-class ComponentPart:
-    key: str
-    label: str
-    weight: float
-    effective_weight: float
-    score: float | None
-    contribution: float
-
-
-@dataclass(frozen=True)
-class MeasurePart:
-    component: str
-    metric: str
-    label: str
-    method: str
-    window_days: int
-    value: float | None
-    score: float | None
-    weight: float
-    contribution: float
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    account_external_id: str
-    date: date
-    scorecard: str | None
-    scorecard_version: int | None
-    health: int | None
-    health_exact: float | None
-    band: str | None
-    components: tuple[ComponentPart, ...]
-    measures: tuple[MeasurePart, ...]
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Snapshot:
-        return cls(
-            **{
-                **row,
-                "components": tuple(ComponentPart(**c) for c in row["components"] or ()),
-                "measures": tuple(MeasurePart(**m) for m in row["measures"] or ()),
-            }
-        )
-
-    def component(self, key: str) -> ComponentPart | None:
-        return next((c for c in self.components if c.key == key), None)
-
-    def measure(self, component: str, metric: str) -> MeasurePart | None:
-        return next(
-            (m for m in self.measures if m.component == component and m.metric == metric), None
-        )
+# The shapes live in snapshot_rows (pure); they stay importable from here.
+__all__ = [
+    "COLUMNS",
+    "COMPONENT_TYPE",
+    "MEASURE_TYPE",
+    "SNAPSHOT_KEY",
+    "SNAPSHOT_SCHEMA",
+    "SUMMARY_COLUMNS",
+    "ComponentPart",
+    "MeasurePart",
+    "Snapshot",
+    "SnapshotStore",
+    "snapshots",
+    "summaries",
+]
 
 
 class SnapshotStore:
@@ -210,14 +142,3 @@ class SnapshotStore:
 
 def _list(accounts: Sequence[str] | None) -> list[str] | None:
     return list(accounts) if accounts is not None else None
-
-
-def snapshots(table: pa.Table) -> list[Snapshot]:
-    return [Snapshot.from_row(row) for row in table.to_pylist()]
-
-
-def summaries(table: pa.Table) -> list[Snapshot]:
-    """Snapshots without their measures: quicker when many accounts are listed."""
-    index = table.schema.get_field_index("measures")
-    light = table.set_column(index, "measures", pa.nulls(table.num_rows, table.field(index).type))
-    return snapshots(light)

@@ -1,4 +1,4 @@
-"""Date rules shared by every domain (DESIGN.md, "Contracts and dates"). Days are UTC."""
+"""Date rules shared by every domain (docs/architecture.md, "Data contracts"). Days are UTC."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Printing data: `--format table|json|csv` on stdout; messages go to stderr.
 
 JSON output is an array of records, or one object of named arrays for commands that return
-several parts (DESIGN.md, "JSON output").
+several parts (docs/architecture.md, "JSON output").
 """
 
 from __future__ import annotations
@@ -100,21 +100,38 @@ def render_table(
     return table
 
 
-def csv_text(records: Sequence[Record], columns: Sequence[str] | None = None) -> str:
+def csv_text(
+    records: Sequence[Record], columns: Sequence[str] | None = None, spreadsheet: bool = False
+) -> str:
+    """Records as CSV. `spreadsheet` is for files a person opens in a spreadsheet (downloads
+    from the web app): text that a spreadsheet would run as a formula is made plain text."""
     names = _columns(records, columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
+    writer.writerow([spreadsheet_safe(n) if spreadsheet else n for n in names])
     for record in records:
-        writer.writerow(
-            [
-                orjson.dumps(v, default=_default).decode()
-                if isinstance(v, dict | list)
-                else _csv(v)
-                for v in (record.get(n) for n in names)
-            ]
-        )
+        cells = []
+        for value in (record.get(n) for n in names):
+            if isinstance(value, dict | list):
+                cell = orjson.dumps(value, default=_default).decode()
+            else:
+                cell = _csv(value)
+            # Only text can smuggle a formula; numbers and dates are written as they are.
+            if spreadsheet and isinstance(value, str | dict | list):
+                cell = spreadsheet_safe(cell)
+            cells.append(cell)
+        writer.writerow(cells)
     return buffer.getvalue()
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): = + - @, and a tab
+# or carriage return in front of them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`text` with a leading quote when a spreadsheet would take it for a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _csv(value: Any) -> str:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Numeric, String
+from sqlalchemy import ColumnElement, Enum, ForeignKey, Numeric, String, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tenure.kit.dates import utc_now
@@ -62,8 +62,14 @@ class Contract(Base):
     account: Mapped[Account] = relationship(back_populates="contracts")
 
     def is_active_on(self, day: date) -> bool:
-        # DESIGN.md: active when start_date <= D < end_date, whatever the status says.
+        # Active when start_date <= D < end_date (end exclusive), whatever the status says.
         return self.start_date <= day < self.end_date
+
+    @classmethod
+    def active_on(cls, day: date | ColumnElement[date]) -> ColumnElement[bool]:
+        """`is_active_on` in SQL: `select(Contract).where(Contract.active_on(day))`. Every
+        query that needs "active on D" uses this one expression."""
+        return and_(cls.start_date <= day, cls.end_date > day)
 
 
 class Contact(Base):

@@ -56,7 +56,7 @@ class Outcome:
 
 def renewal_outcomes(book: Book, start: date, end: date) -> list[Outcome]:
     """Each account's contract ends dated start..end: churned when it had no active contract
-    on that day (DESIGN.md: churn is dated on end_date)."""
+    on that day (churn is dated on end_date)."""
     outcomes = []
     for account, days in book.end_dates_between(start - timedelta(days=1), end).items():
         for day in days:

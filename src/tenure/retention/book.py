@@ -1,8 +1,9 @@
 """The contract book as plain records: ARR and activity of each account on any day.
 
-Pure: no database, no files. DESIGN.md's date rules hold everywhere: a contract is active on
-day D when start_date <= D < end_date, whatever its status; overlapping active contracts add
-up; a figure never mixes currencies unless rates to the base currency are configured.
+Pure: no database, no files. The date rules of docs/architecture.md hold everywhere: a
+contract is active on day D when start_date <= D < end_date, whatever its status; overlapping
+active contracts add up; a figure never mixes currencies unless rates to the base currency are
+configured.
 """
 
 from __future__ import annotations

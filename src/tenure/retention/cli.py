@@ -235,7 +235,7 @@ def forecast_command(
                 session, cli.settings, day, cohort.value, period_months, periods
             )
     if fmt is OutputFormat.json:
-        # The sBG parameters at the top, next to the survivors (the contract).
+        # The sBG parameters at the top, next to the survivors (the command's documented shape).
         sys.stdout.buffer.write(to_json(forecast.as_json()) + b"\n")
         sys.stdout.flush()
         return

@@ -43,7 +43,8 @@ from tenure.retention.value import time_to_value
 
 AVERAGE_MONTH_DAYS = 365.25 / 12
 GROUPINGS = ("segment", "tier", "csm")
-# Record key of each grouping: import column names where one exists (DESIGN.md, JSON output).
+# Record key of each grouping: import column names where one exists (docs/architecture.md,
+# JSON output).
 GROUP_KEYS = {"segment": "segment", "tier": "tier", "csm": "csm_email"}
 KINDS = ("paid", "ghost", "trial", "free")
 MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churn")

@@ -25,7 +25,7 @@ from tenure.retention.kpis import ratio
 WINDOWS = (90, 180)
 MIN_HISTORY = 5
 HISTORY_DAYS = 365
-# DESIGN.md renewal months bands: red 0-3, amber 4-6, green 7 and more.
+# Renewal months bands: red 0-3, amber 4-6, green 7 and more.
 RENEWAL_BANDS = ((3, "red"), (6, "amber"))
 
 BandAt = Callable[[str, date], str | None]
@@ -65,7 +65,7 @@ def renewals_between(book: Book, after: date, until: date) -> list[Renewal]:
     """Contract ends in (after, until], one per account and end date, with what was kept.
 
     Kept = ARR active on the end date minus the ARR that was not up for renewal, within
-    [0, up]: a renewal starting on the end date keeps the account's ARR (DESIGN.md: churn is
+    [0, up]: a renewal starting on the end date keeps the account's ARR (churn is
     dated on end_date), a gap of even a day counts as lost.
     """
     found: list[Renewal] = []

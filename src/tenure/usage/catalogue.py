@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from tenure.kit.errors import TenureError
+from tenure.kit.metric_names import check_metric_name
+from tenure.kit.toml_check import TomlChecker, parse_toml
+from tenure.kit.toml_lines import Path as KeyPath
 from tenure.usage.events import ACTIVITY_TYPES, CALL_TYPES
-from tenure.warehouse.metrics import check_metric_name
 
 EVENT_AGGREGATIONS = (
     "count",
@@ -169,8 +170,16 @@ class Catalogue:
         return list(done.values())
 
 
-def _problem(where: str, key: str, value: Any, why: str) -> str:
-    return f"{where}: {key}: {value!r}: {why}"
+@dataclass
+class _Entry:
+    """One [[metrics]] table being checked: problems name it by its metric once known."""
+
+    check: TomlChecker
+    path: KeyPath
+    name: str
+
+    def bad(self, key: str, value: Any, why: str) -> None:
+        self.check.problem((*self.path, key), f"{self.name}.{key}", f"{value!r}: {why}")
 
 
 def _strings(value: Any) -> tuple[str, ...] | None:
@@ -181,9 +190,9 @@ def _strings(value: Any) -> tuple[str, ...] | None:
     return None
 
 
-def _metric(raw: Any, where: str, problems: list[str]) -> MetricDef | None:
+def _metric(raw: Any, where: _Entry) -> MetricDef | None:
     if not isinstance(raw, dict):
-        problems.append(f"{where}: a metric is a table ([[metrics]])")
+        where.check.problem(where.path, where.name, "a metric is a table ([[metrics]])")
         return None
     known = {
         "name",
@@ -202,23 +211,21 @@ def _metric(raw: Any, where: str, problems: list[str]) -> MetricDef | None:
         "weeks",
     }
     for key in sorted(set(raw) - known):
-        problems.append(_problem(where, key, raw[key], "unknown key"))
+        where.bad(key, raw[key], "unknown key")
     name = raw.get("name")
     if not isinstance(name, str) or check_metric_name(name):
         why = check_metric_name(name) if isinstance(name, str) else "required, a text"
-        problems.append(_problem(where, "name", name, why or "invalid"))
+        where.bad("name", name, why or "invalid")
         return None
-    where = f"{where} ({name})"
+    where = replace(where, name=f"metrics[{name}]")
     aggregation = raw.get("aggregation")
     if aggregation not in AGGREGATIONS:
-        problems.append(
-            _problem(where, "aggregation", aggregation, f"not one of {', '.join(AGGREGATIONS)}")
-        )
+        where.bad("aggregation", aggregation, f"not one of {', '.join(AGGREGATIONS)}")
         return None
     values: dict[str, Any] = {"name": name, "aggregation": aggregation}
     description = raw.get("description", "")
     if not isinstance(description, str):
-        problems.append(_problem(where, "description", description, "not a text"))
+        where.bad("description", description, "not a text")
     values["description"] = description if isinstance(description, str) else ""
     if aggregation in EVENT_AGGREGATIONS:
         window = raw.get("window_days", 28)
@@ -227,99 +234,98 @@ def _metric(raw: Any, where: str, problems: list[str]) -> MetricDef | None:
             or isinstance(window, bool)
             or not (1 <= window <= MAX_WINDOW_DAYS)
         ):
-            problems.append(
-                _problem(
-                    where, "window_days", window, f"a whole number of days, 1-{MAX_WINDOW_DAYS}"
-                )
-            )
+            where.bad("window_days", window, f"a whole number of days, 1-{MAX_WINDOW_DAYS}")
         else:
             values["window_days"] = window
         if "events" in raw:
             events = _strings(raw["events"])
             if events is None:
-                problems.append(_problem(where, "events", raw["events"], "a list of event names"))
+                where.bad("events", raw["events"], "a list of event names")
             values["events"] = tuple(sorted(set(events))) if events else None
         if "types" in raw:
             types = _strings(raw["types"])
             if types is None or any(t not in CALL_TYPES for t in types):
-                problems.append(
-                    _problem(where, "types", raw["types"], f"call types: {', '.join(CALL_TYPES)}")
-                )
+                where.bad("types", raw["types"], f"call types: {', '.join(CALL_TYPES)}")
             else:
                 values["types"] = tuple(sorted(set(types)))
         needs_property = aggregation in ("sum", "distinct_values")
         prop = raw.get("property")
         if needs_property and prop is None:
-            problems.append(_problem(where, "property", None, f"{aggregation} needs a property"))
+            where.bad("property", None, f"{aggregation} needs a property")
         elif prop is not None:
             if not needs_property:
-                problems.append(_problem(where, "property", prop, f"{aggregation} takes none"))
+                where.bad("property", prop, f"{aggregation} takes none")
             elif not isinstance(prop, str) or not PROPERTY_NAME.match(prop):
-                problems.append(
-                    _problem(where, "property", prop, "a property name: letters, digits and _")
-                )
+                where.bad("property", prop, "a property name: letters, digits and _")
             else:
                 values["property_name"] = prop
         gap = raw.get("session_gap_minutes", 30)
         if not isinstance(gap, int) or isinstance(gap, bool) or not 1 <= gap <= 1440:
-            problems.append(_problem(where, "session_gap_minutes", gap, "minutes, 1-1440"))
+            where.bad("session_gap_minutes", gap, "minutes, 1-1440")
         elif aggregation in ("sessions", "session_minutes"):
             values["session_gap_minutes"] = gap
         tenure = raw.get("scale_by_tenure", False)
         if not isinstance(tenure, bool):
-            problems.append(_problem(where, "scale_by_tenure", tenure, "true or false"))
+            where.bad("scale_by_tenure", tenure, "true or false")
         elif tenure and aggregation not in ADDITIVE:
-            problems.append(_problem(where, "scale_by_tenure", tenure, "only for counts and sums"))
+            where.bad("scale_by_tenure", tenure, "only for counts and sums")
         else:
             values["scale_by_tenure"] = tenure
     elif aggregation == "ratio":
         for key in ("numerator", "denominator"):
             ref = raw.get(key)
             if not isinstance(ref, str):
-                problems.append(_problem(where, key, ref, "the name of another metric"))
+                where.bad(key, ref, "the name of another metric")
             else:
                 values[key] = ref
         scale = raw.get("scale", 1.0)
         if not isinstance(scale, int | float) or isinstance(scale, bool) or scale == 0:
-            problems.append(_problem(where, "scale", scale, "a non-zero number"))
+            where.bad("scale", scale, "a non-zero number")
         else:
             values["scale"] = float(scale)
     else:
         ref = raw.get("metric")
         if not isinstance(ref, str):
-            problems.append(_problem(where, "metric", ref, "the name of another metric"))
+            where.bad("metric", ref, "the name of another metric")
         else:
             values["metric"] = ref
         weeks = raw.get("weeks")
         if not isinstance(weeks, int) or isinstance(weeks, bool) or not 1 <= weeks <= 104:
-            problems.append(_problem(where, "weeks", weeks, "a whole number of weeks, 1-104"))
+            where.bad("weeks", weeks, "a whole number of weeks, 1-104")
         else:
             values["weeks"] = weeks
     return MetricDef(**values)
 
 
-def _check_references(metrics: list[MetricDef], source: str, problems: list[str]) -> None:
+def _check_references(metrics: list[MetricDef], index: dict[str, int], check: TomlChecker) -> None:
     by_name = {m.name: m for m in metrics}
     for metric in metrics:
+        entry = _Entry(check, ("metrics", index[metric.name]), f"metrics[{metric.name}]")
         for key in ("numerator", "denominator", "metric"):
             ref = getattr(metric, key)
             if ref is None:
                 continue
             if ref not in by_name:
-                problems.append(f"{source}: {metric.name}: {key}: {ref!r}: no such metric")
+                entry.bad(key, ref, "no such metric")
             elif key == "metric" and by_name[ref].aggregation not in EVENT_AGGREGATIONS:
-                problems.append(
-                    f"{source}: {metric.name}: metric: {ref!r}: change applies to a metric "
-                    "computed from events"
-                )
+                entry.bad(key, ref, "change applies to a metric computed from events")
     # A ratio of ratios is fine; a cycle is not.
     state: dict[str, int] = {}
+    looped: set[str] = set()
 
     def visit(name: str, path: list[str]) -> None:
         if state.get(name) == 2 or name not in by_name:
             return
         if state.get(name) == 1:
-            problems.append(f"{source}: {' -> '.join([*path, name])}: metrics refer to each other")
+            first = path[0] if path else name
+            if first in looped:  # one report per cycle, however many edges close it
+                return
+            looped.add(first)
+            check.problem(
+                ("metrics", index[first]),
+                f"metrics[{first}]",
+                f"{' -> '.join([*path, name])}: metrics refer to each other",
+            )
             return
         state[name] = 1
         metric = by_name[name]
@@ -333,31 +339,33 @@ def _check_references(metrics: list[MetricDef], source: str, problems: list[str]
 
 
 def parse_catalogue(text: str, source: str) -> Catalogue:
-    """A catalogue from TOML text; raises TenureError naming every problem."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise TenureError(f"{source}: not valid TOML: {error}") from None
-    problems: list[str] = []
+    """A catalogue from TOML text; raises TenureError naming every problem, each as
+    `FILE:LINE: name: why`."""
+    raw, check = parse_toml(text, source, "metric catalogue refused")
     for key in sorted(set(raw) - {"metrics"}):
-        problems.append(f"{source}: {key}: unknown key (a catalogue has [[metrics]] tables)")
+        check.problem((key,), key, "unknown key (a catalogue has [[metrics]] tables)")
     entries = raw.get("metrics")
     if not isinstance(entries, list) or not entries:
-        raise TenureError(f"{source}: no [[metrics]] tables", problems=problems)
+        check.problem(("metrics",), "metrics", "no [[metrics]] tables")
+        entries = []
     metrics: list[MetricDef] = []
-    seen: set[str] = set()
-    for index, entry in enumerate(entries, start=1):
-        metric = _metric(entry, f"{source}: metrics[{index}]", problems)
+    index: dict[str, int] = {}
+    for number, entry in enumerate(entries):
+        metric = _metric(entry, _Entry(check, ("metrics", number), f"metrics[{number + 1}]"))
         if metric is None:
             continue
-        if metric.name in seen:
-            problems.append(f"{source}: metrics[{index}]: name: {metric.name!r}: defined twice")
-        seen.add(metric.name)
+        if metric.name in index:
+            check.problem(
+                ("metrics", number, "name"),
+                f"metrics[{number + 1}].name",
+                f"{metric.name!r}: defined twice",
+            )
+        else:
+            index[metric.name] = number
         metrics.append(metric)
-    if not problems:
-        _check_references(metrics, source, problems)
-    if problems:
-        raise TenureError(f"{source}: the metric catalogue has problems:", problems=problems)
+    if not check.problems:
+        _check_references(metrics, index, check)
+    check.refuse()
     return Catalogue(tuple(metrics), source=source)
 
 

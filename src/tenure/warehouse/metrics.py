@@ -5,7 +5,6 @@ Health, usage and retention all read and write metrics through this one interfac
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from tenure.kit.errors import TenureError
+from tenure.kit.metric_names import check_metric_name
 from tenure.warehouse.tables import PartitionedParquetTable, UpsertResult
 
 if TYPE_CHECKING:
@@ -29,16 +29,6 @@ METRIC_SCHEMA = pa.schema(
 )
 COLUMNS = ", ".join(METRIC_SCHEMA.names)
 METRIC_KEY = ("account_external_id", "metric", "date")
-METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def check_metric_name(name: str) -> str | None:
-    """Why `name` cannot be a metric name, or None when it can."""
-    if len(name) > 100:
-        return "a metric name has at most 100 characters"
-    if not METRIC_NAME.match(name):
-        return "a metric name is snake_case: lower-case letters, digits and _ (e.g. logins_28d)"
-    return None
 
 
 class MetricStore:

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenure.book.query import band_for
 from tenure.health.explain import describe_change, summary, whole
 from tenure.health.scorecards import Bands
 from tenure.health.scorecards import Scorecard as ScorecardDefinition
@@ -17,7 +18,6 @@ from tenure.health.service import snapshot_store
 from tenure.health.snapshots import Snapshot, snapshots
 from tenure.models import Account, AccountHealth, Scorecard
 from tenure.warehouse import Warehouse
-from tenure.web.book import band_for
 from tenure.web.charts import Series, Zone, line_chart
 
 HISTORY_DAYS = 365

@@ -15,11 +15,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tenure.book.query import scorecards_by_id
 from tenure.health.scorecards import Bands
 from tenure.health.service import renewal_band
 from tenure.kit.dates import utc_now, whole_months_between
 from tenure.models import Account, AccountHealth, BookMark, Contract, User
-from tenure.web.book import _active, scorecards_by_id
 
 RANK = {"green": 0, "amber": 1, "red": 2}
 State = dict[str, list[str | None]]  # external id -> [health band, renewal band]
@@ -77,7 +77,7 @@ def _read_state(session: Session, user: User, as_of: date) -> tuple[State, Shown
     # by their owner index and each one's contracts by the covering index.
     renewal = (
         select(func.max(Contract.end_date))
-        .where(Contract.account_id == Account.id, _active(as_of))
+        .where(Contract.account_id == Account.id, Contract.active_on(as_of))
         .scalar_subquery()
     )
     accounts = session.execute(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from tenure.audit.service import record_change
+from tenure.book import query as book
+from tenure.kit.output import csv_text
 from tenure.models import Role
-from tenure.web import alerts, book, book_table
+from tenure.web import alerts, book_table
+from tenure.web.book import csm_choices
 from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render
@@ -24,10 +28,16 @@ def home() -> Response:
     return RedirectResponse("/book", status_code=303)
 
 
-@router.get("/book")
-def book_page(
-    request: Request,
-    db: DbDep,
+@dataclass(frozen=True)
+class View:
+    """A book view as the page's query string gives it: the query and the CSM filter as shown
+    ("all" or an email)."""
+
+    query: book.BookQuery
+    csm: str
+
+
+def book_view(
     identity: IdentityDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
     csm: Annotated[str | None, Query(max_length=320)] = None,
@@ -39,7 +49,7 @@ def book_page(
     dir: str = "asc",  # noqa: A002
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=book.MAX_PER_PAGE)] = book.PER_PAGE,
-) -> Response:
+) -> View:
     user = identity.user
     # A CSM opens on their own book; "all" shows everyone's.
     if not csm:
@@ -56,6 +66,16 @@ def book_page(
         page=page,
         per_page=per_page,
     )
+    return View(query, csm)
+
+
+ViewDep = Annotated[View, Depends(book_view)]
+
+
+@router.get("/book")
+def book_page(request: Request, db: DbDep, identity: IdentityDep, view: ViewDep) -> Response:
+    user = identity.user
+    query, csm, page, per_page = view.query, view.csm, view.query.page, view.query.per_page
     as_of = today()
     result = book.book_page(db, settings_of(request), as_of, query)
     own = query.csm == user.email
@@ -79,12 +99,27 @@ def book_page(
         "csm": csm,
         "own": own,
         "alerts": found,
-        "csms": book.csm_choices(db),
+        "csms": csm_choices(db),
         "as_of": as_of,
     }
     if request.headers.get("HX-Target") == "book-results":
-        return render(request, "book_results.html", context)
+        # The header's count and export link follow the filters (swapped out of band).
+        return render(request, "book_results.html", {**context, "partial": True})
     return render(request, "book.html", context)
+
+
+@router.get("/book.csv")
+def book_csv(request: Request, db: DbDep, view: ViewDep) -> Response:
+    """The book view as filtered and sorted, every page of it, as a CSV file for a
+    spreadsheet."""
+    as_of = today()
+    components, rows = book.all_rows(db, settings_of(request), as_of, view.query)
+    text = csv_text(book.records(rows, components), spreadsheet=True)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="book-{as_of.isoformat()}.csv"'},
+    )
 
 
 @router.post("/book/seen")

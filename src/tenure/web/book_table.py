@@ -13,7 +13,7 @@ from __future__ import annotations
 from jinja2.utils import url_quote
 from markupsafe import Markup
 
-from tenure.web.book import BookPage, BookRow
+from tenure.book.query import BookPage, BookRow
 from tenure.web.templating import TREND_ARROWS, day, money, number
 
 # markupsafe's entities, so the rows are the very HTML the template gave.

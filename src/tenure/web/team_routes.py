@@ -18,7 +18,6 @@ from tenure.models import Account, AccountHealth, Contract, Role, Task, User
 from tenure.plans import service as plans
 from tenure.plans.planner import HOURS_PER_WEEK
 from tenure.plans.scheduler import WEEKS
-from tenure.web.book import _active
 from tenure.web.charts import meter
 from tenure.web.deps import DbDep, IdentityDep, require_role, settings_of, today, warehouse_of
 from tenure.web.routing import WebRoute
@@ -81,7 +80,7 @@ def team(session: Session, settings: Settings, as_of: date) -> list[CsmLine]:
             Contract.account_id.label("account_id"),
             func.max(Contract.end_date).label("renewal"),
         )
-        .where(_active(as_of))
+        .where(Contract.active_on(as_of))
         .group_by(Contract.account_id)
         .subquery()
     )
@@ -89,7 +88,7 @@ def team(session: Session, settings: Settings, as_of: date) -> list[CsmLine]:
         select(Account.owner_id, renewal.c.renewal, Contract.arr, Contract.currency)
         .join(renewal, renewal.c.account_id == Account.id)
         .join(Contract, Contract.account_id == Account.id)
-        .where(Account.owner_id.is_not(None), _active(as_of))
+        .where(Account.owner_id.is_not(None), Contract.active_on(as_of))
     ):
         line = lines.get(owner_id)
         if line is None:
