@@ -12,6 +12,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenure.kit.bounds import DAY_RANGE, MAX_DAY, MIN_DAY
 from tenure.kit.errors import TenureError
 from tenure.kit.files import file_format
 from tenure.kit.progress import progress_bar
@@ -33,6 +34,11 @@ CHECKS = (
     ),
     ("date", "date IS NULL", "required"),
     ("date", "date IS NOT NULL AND TRY_CAST(date AS DATE) IS NULL", "not a date (YYYY-MM-DD)"),
+    (
+        "date",
+        f"TRY_CAST(date AS DATE) NOT BETWEEN DATE '{MIN_DAY}' AND DATE '{MAX_DAY}'",
+        f"not {DAY_RANGE}",
+    ),
     (
         "value",
         "value IS NOT NULL AND (TRY_CAST(value AS DOUBLE) IS NULL "
