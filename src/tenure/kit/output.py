@@ -100,6 +100,18 @@ def render_table(
     return table
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (`=HYPERLINK(...)` in a
+# customer's name, `@SUM(...)` in a note): a leading apostrophe keeps it text (OWASP's advice).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Text as a spreadsheet shows it but never runs it; anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def csv_text(records: Sequence[Record], columns: Sequence[str] | None = None) -> str:
     names = _columns(records, columns)
     buffer = io.StringIO()
@@ -110,7 +122,7 @@ def csv_text(records: Sequence[Record], columns: Sequence[str] | None = None) ->
             [
                 orjson.dumps(v, default=_default).decode()
                 if isinstance(v, dict | list)
-                else _csv(v)
+                else _csv(neutralise(v))
                 for v in (record.get(n) for n in names)
             ]
         )
