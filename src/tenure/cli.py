@@ -14,6 +14,7 @@ from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.output import stderr
 from tenure.migrate import upgrade
+from tenure.ops.cli import backup_command, restore_command
 from tenure.plans.cli import plan, playbook_app, signals, tasks_app
 from tenure.retention.churn_cli import churn_app, health_backtest
 from tenure.retention.cli import kpis_command, retention_app
@@ -42,6 +43,8 @@ app.command("plan")(plan)
 app.command("signals")(signals)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(playbook_app, name="playbook")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 @app.command()
