@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tenure.accounts.cli import accounts_app, import_app, note_app
+from tenure.accounts.cli import accounts_app, contacts_app, import_app, note_app
 from tenure.db import Database
 from tenure.demo.cli import demo_app
 from tenure.health.cli import health_app, scorecard_app
@@ -25,6 +25,7 @@ app = typer_app("Tenure: customer success on data you already own.")
 app.add_typer(import_app, name="import")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(note_app, name="note")
+app.add_typer(contacts_app, name="contacts")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(health_app, name="health")
