@@ -82,10 +82,11 @@ class Settings(BaseSettings):
     )
     event_retention_days: int | None = Field(
         default=None,
-        ge=28,
-        description="Keep raw product events this many days; `tenure usage prune` (and "
-        "`tenure daily`) delete older ones, keeping the daily metrics computed from them. "
-        "Default: keep every event.",
+        ge=90,
+        le=36600,
+        description="Keep raw product events this many days (at least 90, longer than every "
+        "metric window); `tenure daily` and `tenure usage prune` delete older event days, "
+        "keeping the daily metrics computed from them. Default: keep every event.",
     )
 
     @property

@@ -64,3 +64,4 @@ def test_erasing_a_person_removes_them_and_keeps_the_aggregates(
     again = initialised("contacts", "erase", "carla@acme.com", ok=False)
     assert again.code != 0
     assert "no contact and no survey answer with email 'carla@acme.com'" in again.stderr
+
