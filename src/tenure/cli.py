@@ -12,6 +12,7 @@ from tenure.db import Database
 from tenure.demo.cli import demo_app
 from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
+from tenure.kit.errors import TenureError
 from tenure.kit.output import stderr
 from tenure.migrate import upgrade
 from tenure.ops.cli import backup_command, restore_command
@@ -68,6 +69,9 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=32, help="Server processes (more than one: PostgreSQL).")
+    ] = 1,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) and the web app."""
     import uvicorn
@@ -75,10 +79,27 @@ def serve(
     from tenure.app import create_app
 
     cli = context(ctx)
+    if workers > 1 and cli.settings.resolved_database_url.startswith("sqlite"):
+        raise TenureError(
+            "--workers needs PostgreSQL (TENURE_DATABASE_URL): SQLite takes one writer process"
+        )
     database = Database(cli.settings)
     upgrade(database.engine)
     database.dispose()
     cli.warehouse.init()
+    stderr.print(f"Tenure on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
+    if workers > 1:
+        # Each process builds its own app from the same TENURE_* settings; the intake log is
+        # one segment per process and its loader takes a lock, so they share the data dir.
+        uvicorn.run(
+            "tenure.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
     application = create_app(cli.settings)
     # A full garbage collection walks every object the process holds: after start-up, the
     # quarter of a million objects of the libraries loaded (SQLAlchemy, Ibis, pandas, ...),
@@ -86,7 +107,6 @@ def serve(
     # docs/benchmarks.md). Frozen, they are left out of every collection from now on.
     gc.collect()
     gc.freeze()
-    stderr.print(f"Tenure on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
