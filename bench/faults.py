@@ -59,7 +59,7 @@ def start(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess
         )
 
 
-def wait_up(port: int, limit: float = 60) -> float:
+def wait_up(port: int, limit: float = 180) -> float:
     began = time.monotonic()
     while time.monotonic() - began < limit:
         try:

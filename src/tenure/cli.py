@@ -98,6 +98,9 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            # A worker imports the whole app before it answers the supervisor's health check:
+            # seconds on a busy machine. Uvicorn's 5 s default kills it and restarts it forever.
+            timeout_worker_healthcheck=120,
         )
         return
     application = create_app(cli.settings)
