@@ -22,7 +22,7 @@ def users_in_events(store: EventStore) -> dict[str, int]:
     rows = duckdb.sql(
         f"SELECT user_id, count(*) FROM read_parquet({files!r}) GROUP BY user_id"
     ).fetchall()
-    return {user: count for user, count in rows}
+    return dict(rows)
 
 
 def test_erasing_a_person_removes_them_and_keeps_the_aggregates(
@@ -64,4 +64,3 @@ def test_erasing_a_person_removes_them_and_keeps_the_aggregates(
     again = initialised("contacts", "erase", "carla@acme.com", ok=False)
     assert again.code != 0
     assert "no contact and no survey answer with email 'carla@acme.com'" in again.stderr
-

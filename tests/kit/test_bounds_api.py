@@ -119,3 +119,9 @@ def test_every_operation_declares_its_response_model_and_error_responses(client)
             schema = op["responses"][code]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/ErrorRead"}, (path, code)
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def test_the_command_line_bounds_dates_the_same_way(initialised):
+    refused = initialised("accounts", "list", "--as-of", "0015-01-01", ok=False)
+    assert refused.code != 0
+    assert "--as-of: '0015-01-01': must be between 1970-01-01 and 2199-12-31" in refused.stderr

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from tenure.kit.output import csv_text
 from tenure.plans.export import write_workbook
 
-HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1"]
+HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1"]
 
 
 def test_csv_cells_that_would_run_as_formulas_are_kept_as_text():
