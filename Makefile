@@ -10,7 +10,7 @@ DEMO_DIR ?= .tenure-demo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint typecheck unit coverage bench clean
+.PHONY: install demo test lint typecheck audit unit coverage bench clean
 
 $(STAMP): pyproject.toml scripts/install-system-packages
 	@test -n "$(PYTHON)" || { echo "Tenure needs Python 3.11 or newer on PATH" >&2; exit 1; }
@@ -40,7 +40,11 @@ unit: install
 coverage: install
 	$(BIN)/pytest --numprocesses auto --maxprocesses 4 --cov --cov-report=term
 
-test: lint typecheck unit
+# pip-audit of the pinned dependencies; skipped with a message where PyPI is not reachable.
+audit: install
+	bash scripts/audit-dependencies $(BIN)
+
+test: lint typecheck audit unit
 
 clean:
 	rm -rf $(VENV) .tenure $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

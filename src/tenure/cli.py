@@ -7,13 +7,15 @@ from typing import Annotated
 
 import typer
 
-from tenure.accounts.cli import accounts_app, import_app, note_app
+from tenure.accounts.cli import accounts_app, contacts_app, import_app, note_app
 from tenure.db import Database
 from tenure.demo.cli import demo_app
 from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
+from tenure.kit.errors import TenureError
 from tenure.kit.output import stderr
 from tenure.migrate import upgrade
+from tenure.ops.cli import backup_command, restore_command
 from tenure.plans.cli import plan, playbook_app, signals, tasks_app
 from tenure.retention.churn_cli import churn_app, health_backtest
 from tenure.retention.cli import kpis_command, retention_app
@@ -24,6 +26,7 @@ app = typer_app("Tenure: customer success on data you already own.")
 app.add_typer(import_app, name="import")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(note_app, name="note")
+app.add_typer(contacts_app, name="contacts")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(health_app, name="health")
@@ -42,6 +45,8 @@ app.command("plan")(plan)
 app.command("signals")(signals)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(playbook_app, name="playbook")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 @app.command()
@@ -64,6 +69,9 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=32, help="Server processes (more than one: PostgreSQL).")
+    ] = 1,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) and the web app."""
     import uvicorn
@@ -71,10 +79,30 @@ def serve(
     from tenure.app import create_app
 
     cli = context(ctx)
+    if workers > 1 and cli.settings.resolved_database_url.startswith("sqlite"):
+        raise TenureError(
+            "--workers needs PostgreSQL (TENURE_DATABASE_URL): SQLite takes one writer process"
+        )
     database = Database(cli.settings)
     upgrade(database.engine)
     database.dispose()
     cli.warehouse.init()
+    stderr.print(f"Tenure on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
+    if workers > 1:
+        # Each process builds its own app from the same TENURE_* settings; the intake log is
+        # one segment per process and its loader takes a lock, so they share the data dir.
+        uvicorn.run(
+            "tenure.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            # A worker imports the whole app before it answers the supervisor's health check:
+            # seconds on a busy machine. Uvicorn's 5 s default kills it and restarts it forever.
+            timeout_worker_healthcheck=120,
+        )
+        return
     application = create_app(cli.settings)
     # A full garbage collection walks every object the process holds: after start-up, the
     # quarter of a million objects of the libraries loaded (SQLAlchemy, Ibis, pandas, ...),
@@ -82,7 +110,6 @@ def serve(
     # docs/benchmarks.md). Frozen, they are left out of every collection from now on.
     gc.collect()
     gc.freeze()
-    stderr.print(f"Tenure on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 

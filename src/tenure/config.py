@@ -65,6 +65,30 @@ class Settings(BaseSettings):
         "into the events table.",
     )
 
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Wrong passwords for one account within login_lockout_minutes before its "
+        "logins are refused until the window has passed.",
+    )
+    login_max_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Wrong passwords from one network address (any accounts) within "
+        "login_lockout_minutes before logins from it are refused.",
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, le=1440, description="The login throttle's window, in minutes."
+    )
+    event_retention_days: int | None = Field(
+        default=None,
+        ge=90,
+        le=36600,
+        description="Keep raw product events this many days (at least 90, longer than every "
+        "metric window); `tenure daily` and `tenure usage prune` delete older event days, "
+        "keeping the daily metrics computed from them. Default: keep every event.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from tenure.accounts.schemas import (
 )
 from tenure.audit.service import record_change
 from tenure.db import SessionDep
+from tenure.kit.bounds import MAX_OFFSET, Day
 from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError
 from tenure.models import Tier
@@ -43,9 +43,9 @@ def list_accounts(
     tier: Tier | None = None,
     segment: str | None = None,
     search: Annotated[str | None, Query(description="Name or external id contains.")] = None,
-    as_of: date | None = None,
+    as_of: Day | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[AccountRead]:
     where = service.AccountFilter(
         csm_email=csm, tier=tier.value if tier else None, segment=segment, search=search
@@ -61,7 +61,7 @@ def show_account(
     session: SessionDep,
     _user: CurrentUser,
     external_id: str,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> AccountStory:
     state = request.app.state
     return service.account_story(

@@ -12,8 +12,9 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenure.kit.bounds import DAY_RANGE, MAX_DAY, MIN_DAY
 from tenure.kit.errors import TenureError
-from tenure.kit.files import file_format
+from tenure.kit.files import check_utf8, file_format
 from tenure.kit.metric_names import METRIC_NAME
 from tenure.kit.progress import progress_bar
 from tenure.models import Account
@@ -33,6 +34,11 @@ CHECKS = (
     ),
     ("date", "date IS NULL", "required"),
     ("date", "date IS NOT NULL AND TRY_CAST(date AS DATE) IS NULL", "not a date (YYYY-MM-DD)"),
+    (
+        "date",
+        f"TRY_CAST(date AS DATE) NOT BETWEEN DATE '{MIN_DAY}' AND DATE '{MAX_DAY}'",
+        f"not {DAY_RANGE}",
+    ),
     (
         "value",
         "value IS NOT NULL AND (TRY_CAST(value AS DOUBLE) IS NULL "
@@ -71,13 +77,14 @@ def import_metrics(session: Session, warehouse: Warehouse, path: Path) -> tuple[
 def _load_raw(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """A table `raw(line, account_external_id, metric, date, value)` of trimmed text."""
     if file_format(path) == "csv":
+        check_utf8(path)
         try:
             header = con.sql(
                 "SELECT * FROM read_csv(?, all_varchar = true, header = true) LIMIT 0",
                 params=[str(path)],
             ).columns
         except duckdb.Error as error:
-            raise TenureError(f"{path}: not a readable CSV file: {error}") from None
+            raise TenureError(f"{path}: not a readable CSV file: {_first_line(error)}") from None
         _check_header(path, header)
         # A CSV header is line 1, so data row n sits on line n + 1 (quoted cells holding
         # line breaks aside, which metrics never have).
@@ -98,7 +105,12 @@ def _load_raw(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             params,
         )
     except duckdb.Error as error:
-        raise TenureError(f"{path}: not a readable CSV file: {error}") from None
+        raise TenureError(f"{path}: not a readable CSV file: {_first_line(error)}") from None
+
+
+def _first_line(error: Exception) -> str:
+    # DuckDB's message goes on for a page of reader options after the line that matters.
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _check_header(path: Path, header: list[str]) -> None:

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from tenure.kit.bounds import Day, Moment
 from tenure.kit.dates import as_utc
 from tenure.models.enums import (
     SURVEY_SCALES,
@@ -73,7 +74,9 @@ Currency = Annotated[
     BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
     AfterValidator(_currency),
 ]
-UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
+# Stored dates keep the same bounds as the API's: one year-15 entry must not break a
+# computation that later reads every account's history.
+UtcDateTime = Annotated[Moment, AfterValidator(as_utc)]
 Boolean = Annotated[bool, BeforeValidator(_boolean)]
 # Money stays exact in Python and is a plain number in JSON (a string by Pydantic's default).
 Amount = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
@@ -94,7 +97,7 @@ class AccountRow(ImportRow):
     segment: str | None = Field(default=None, max_length=100)
     industry: str | None = Field(default=None, max_length=100)
     csm_email: Email | None = None
-    customer_since: date | None = None
+    customer_since: Day | None = None
     lifecycle_stage: Annotated[str | None, Lower, Field(max_length=50)] = None
     attributes: dict[str, Any] | None = None
 
@@ -104,8 +107,8 @@ class ChildRow(ImportRow):
 
 
 class ContractRow(ChildRow):
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     arr: Decimal = Field(ge=0, max_digits=16, decimal_places=2)
     currency: Currency
     quantity: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query
 from tenure.audit import service
 from tenure.audit.schemas import AuditRead
 from tenure.db import SessionDep
+from tenure.kit.bounds import MAX_OFFSET, Moment
 from tenure.users.auth import CurrentUser, require_manager
 
 router = APIRouter(tags=["audit"])
@@ -24,9 +24,9 @@ def audit_log(
     target: Annotated[
         str | None, Query(description="e.g. account:acme; a trailing * matches a prefix.")
     ] = None,
-    since: datetime | None = None,
+    since: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[AuditRead]:
     """Changes made through the web app and the API, newest first (managers and admins)."""
     require_manager(user)

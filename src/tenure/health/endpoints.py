@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -20,14 +19,17 @@ from tenure.health.schemas import (
     WhyRead,
 )
 from tenure.health.views import health_read, scorecard_read, why_read
+from tenure.kit.bounds import MAX_ROW_ID, Day
 from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError
 from tenure.users.auth import CurrentUser, require_manager
 
 router = APIRouter()
 
-# A backfill through the API is kept short; longer ones belong to `tenure health compute`.
-MAX_API_COMPUTE_DAYS = 366
+# A backfill through the API is kept short, so a request answers well inside a client's
+# timeout (four months took over 10 s on the five-account demo company under load); longer
+# ones belong to `tenure health compute`.
+MAX_API_COMPUTE_DAYS = 31
 
 
 @router.get("/health", response_model=list[HealthRead], tags=["health"])
@@ -35,7 +37,7 @@ def health_dashboard(
     request: Request,
     session: SessionDep,
     _user: CurrentUser,
-    as_of: date | None = None,
+    as_of: Day | None = None,
     csm: Annotated[str | None, Query(description="Only this CSM's accounts (email).")] = None,
 ) -> list[HealthRead]:
     """Every account's health as of a day (like `tenure health --format json`), computing
@@ -51,7 +53,7 @@ def account_health(
     session: SessionDep,
     _user: CurrentUser,
     external_id: str,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> HealthRead:
     state = request.app.state
     board = service.dashboard(
@@ -66,7 +68,7 @@ def account_why(
     session: SessionDep,
     _user: CurrentUser,
     external_id: str,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> WhyRead:
     """Each component's and measure's contribution, and what moved since the previous
     snapshot (like `tenure health why`)."""
@@ -106,7 +108,10 @@ def list_scorecards(
 
 @router.get("/scorecards/{name}", response_model=ScorecardRead, tags=["health"])
 def show_scorecard(
-    session: SessionDep, _user: CurrentUser, name: str, version: int | None = None
+    session: SessionDep,
+    _user: CurrentUser,
+    name: str,
+    version: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> ScorecardRead:
     row = service.get_scorecard(session, name, version)
     latest = service.get_scorecard(session, name)

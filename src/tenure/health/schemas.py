@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tenure.kit.bounds import Day
+
 Band = Literal["red", "amber", "green"]
 TrendName = Literal["up", "level", "down"]
 
@@ -82,8 +84,8 @@ class WhyRead(BaseModel):
 
 
 class ComputeRequest(BaseModel):
-    start: dt.date
-    end: dt.date | None = Field(default=None, description="Inclusive; default = start.")
+    start: Day
+    end: Day | None = Field(default=None, description="Inclusive; default = start.")
 
 
 class ComputeRead(BaseModel):

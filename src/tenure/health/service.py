@@ -12,6 +12,8 @@ from itertools import groupby
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
@@ -121,14 +123,19 @@ def ensure_default_scorecard(session: Session) -> None:
     if session.scalar(select(func.count()).select_from(ScorecardRow)):
         return
     card = parse_scorecard(default_source(), DEFAULT_FILE).scorecard
-    session.add(
-        ScorecardRow(
+    # Two first requests may both find none (measured under load on a fresh install): the
+    # second insert is a no-op instead of a unique-key error answered as a 500.
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
+    session.execute(
+        insert(ScorecardRow)
+        .values(
             name=card.name,
             version=1,
             definition=card.to_dict(),
             source=default_source(),
             source_file=DEFAULT_FILE,
         )
+        .on_conflict_do_nothing(index_elements=["name", "version"])
     )
     session.flush()
 

@@ -16,7 +16,7 @@ past its capacity says so quickly instead of letting the queue grow.
 from __future__ import annotations
 
 import anyio
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Paths that never hold a connection across steps: static files, the liveness probe, and the
@@ -42,8 +42,12 @@ class Admission:
         with anyio.move_on_after(self.wait_seconds) as waited:
             await slots.acquire()
         if waited.cancelled_caught:
-            busy = PlainTextResponse(
-                "Tenure is busy: every database connection is in use. Try again in a moment.",
+            busy = JSONResponse(
+                {
+                    "detail": "Tenure is busy: every database connection is in use. "
+                    "Try again in a moment.",
+                    "problems": [],
+                },
                 status_code=503,
                 headers={"Retry-After": "1"},
             )

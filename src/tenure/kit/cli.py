@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from tenure.config import Settings
 from tenure.db import Database
+from tenure.kit.bounds import DAY_RANGE, MAX_DAY, MIN_DAY
 from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError, from_validation
 from tenure.kit.output import OutputFormat, stderr
@@ -86,9 +87,12 @@ def parse_date(value: str | None, name: str = "--as-of") -> date:
     if value is None:
         return utc_today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise TenureError(f"{name}: {value!r}: not a date, use YYYY-MM-DD") from None
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise TenureError(f"{name}: {value!r}: must be {DAY_RANGE}")
+    return day
 
 
 AsOfOption = Annotated[

@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -14,6 +14,7 @@ from tenure.kit.errors import TenureError
 
 CSV_SUFFIXES = {".csv"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,39 @@ def require_file(path: Path) -> None:
         raise TenureError(f"{path}: no such file")
 
 
+def _text_lines(path: Path, handle: BinaryIO) -> Iterator[str]:
+    """The file's lines decoded one by one, so a byte that is not UTF-8 (a file saved as
+    latin-1 or Windows-1252) is reported on the line it is on, not as a decoder traceback."""
+    for line, raw in enumerate(handle, start=1):
+        if line == 1:
+            raw = raw.removeprefix(BOM)
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            byte = raw[error.start]
+            raise TenureError(
+                f"{path}:{line}: byte 0x{byte:02x} (position {error.start + 1}) is not UTF-8: "
+                "save the file as UTF-8 (e.g. from a spreadsheet: CSV UTF-8)"
+            ) from None
+
+
+def check_utf8(path: Path) -> None:
+    """Raise a FILE:LINE error at the first byte that is not UTF-8 (for readers that are not
+    Python's, such as DuckDB's, whose own message would be a page long)."""
+    with open(path, "rb") as handle:
+        for _ in _text_lines(path, handle):
+            pass
+
+
 def read_header(path: Path) -> list[str]:
     """Column names of a CSV, or the union of keys of a JSON Lines file."""
     if file_format(path) == "csv":
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            return [name.strip() for name in next(csv.reader(handle), [])]
+        with open(path, "rb") as handle:
+            try:
+                header = next(csv.reader(_text_lines(path, handle)), [])
+            except csv.Error as error:
+                raise TenureError(f"{path}:1: cannot read the header: {error}") from None
+            return [name.strip() for name in header]
     names: dict[str, None] = {}
     for row in read_rows(path):
         names.update(dict.fromkeys(row.values))
@@ -57,13 +86,13 @@ def read_rows(path: Path) -> Iterator[SourceRow]:
 
 
 def _csv_rows(path: Path) -> Iterator[SourceRow]:
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+    with open(path, "rb") as handle:
+        reader = csv.reader(_text_lines(path, handle))
         try:
             header = [name.strip() for name in next(reader)]
         except StopIteration:
             return
-        except (csv.Error, UnicodeDecodeError) as error:
+        except csv.Error as error:
             raise TenureError(f"{path}:1: cannot read the header: {error}") from None
         line = 1
         while True:
@@ -71,7 +100,7 @@ def _csv_rows(path: Path) -> Iterator[SourceRow]:
                 cells = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as error:
+            except csv.Error as error:
                 raise TenureError(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
             line = reader.line_num
             if not cells:

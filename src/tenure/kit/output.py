@@ -100,27 +100,27 @@ def render_table(
     return table
 
 
-def csv_text(
-    records: Sequence[Record], columns: Sequence[str] | None = None, spreadsheet: bool = False
-) -> str:
-    """Records as CSV. `spreadsheet` is for files a person opens in a spreadsheet (downloads
-    from the web app): text that a spreadsheet would run as a formula is made plain text."""
+def neutralise(value: Any) -> Any:
+    """Text as a spreadsheet shows it but never runs it; anything else unchanged."""
+    return spreadsheet_safe(value) if isinstance(value, str) else value
+
+
+def csv_text(records: Sequence[Record], columns: Sequence[str] | None = None) -> str:
+    """Records as CSV. Every CSV may end up in a spreadsheet (a download, a `--format csv` piped to
+    a file): text that a spreadsheet would run as a formula is made plain text."""
     names = _columns(records, columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([spreadsheet_safe(n) if spreadsheet else n for n in names])
+    writer.writerow(names)
     for record in records:
-        cells = []
-        for value in (record.get(n) for n in names):
-            if isinstance(value, dict | list):
-                cell = orjson.dumps(value, default=_default).decode()
-            else:
-                cell = _csv(value)
-            # Only text can smuggle a formula; numbers and dates are written as they are.
-            if spreadsheet and isinstance(value, str | dict | list):
-                cell = spreadsheet_safe(cell)
-            cells.append(cell)
-        writer.writerow(cells)
+        writer.writerow(
+            [
+                orjson.dumps(v, default=_default).decode()
+                if isinstance(v, dict | list)
+                else _csv(neutralise(v))
+                for v in (record.get(n) for n in names)
+            ]
+        )
     return buffer.getvalue()
 
 

@@ -18,7 +18,7 @@ from tenure.models.health import AccountHealth, Scorecard
 from tenure.models.plans import PlaybookLibrary, Task
 from tenure.models.usage import WriteKey
 from tenure.models.users import ApiToken, User
-from tenure.models.web import BookMark, WebSession
+from tenure.models.web import BookMark, LoginFailure, WebSession
 
 __all__ = [
     "Account",
@@ -30,6 +30,7 @@ __all__ = [
     "Contact",
     "Contract",
     "ContractStatus",
+    "LoginFailure",
     "PlaybookLibrary",
     "Role",
     "Scorecard",

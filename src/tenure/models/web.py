@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, delete, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tenure.kit.dates import utc_now
 from tenure.models.accounts import Account, Contract
@@ -61,3 +61,31 @@ class BookMark(Base):
     )
     seen_at: Mapped[datetime] = mapped_column(default=utc_now)
     state: Mapped[dict[str, Any]]
+
+
+class LoginFailure(Base):
+    """A wrong password, kept for the login throttle's window: per account and per address,
+    so guessing one account's password or trying many accounts from one place both stop."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+@event.listens_for(Session, "before_flush")
+def _end_sessions_on_password_change(session: Session, _context: Any, _instances: Any) -> None:
+    """A new password ends every login session of its user, whichever code set it (a page, a
+    CLI command): someone who had the old one is signed out everywhere."""
+    changed = [
+        user.id
+        for user in session.dirty
+        if isinstance(user, User)
+        and user.id is not None
+        and inspect(user).attrs.password_hash.history.has_changes()
+    ]
+    if changed:
+        # Within a flush autoflush is off, so this runs as one plain DELETE.
+        session.execute(delete(WebSession).where(WebSession.user_id.in_(changed)))

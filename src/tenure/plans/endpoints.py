@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from tenure.audit.service import record_change
 from tenure.db import SessionDep
+from tenure.kit.bounds import MAX_PLAN_COUNT, MAX_ROW_ID, Day
 from tenure.kit.dates import utc_today
 from tenure.models import User
 from tenure.plans import service
@@ -32,7 +32,7 @@ def list_signals(
     request: Request,
     session: SessionDep,
     _user: CurrentUser,
-    as_of: date | None = None,
+    as_of: Day | None = None,
     csm: Annotated[str | None, Query(description="Only this CSM's accounts (email).")] = None,
     like: Annotated[
         list[str] | None, Query(description="Exemplar accounts for the lookalike signal.")
@@ -72,12 +72,12 @@ def show_plan(
     session: SessionDep,
     _user: CurrentUser,
     csm: str,
-    quarter_start: date,
-    as_of: date | None = None,
-    count: Annotated[int | None, Query(ge=0)] = None,
+    quarter_start: Day,
+    as_of: Day | None = None,
+    count: Annotated[int | None, Query(ge=0, le=MAX_PLAN_COUNT)] = None,
     hours_per_week: Annotated[float, Query(gt=0, le=168)] = 40.0,
     existing_share: Annotated[float, Query(ge=0, le=1)] = 0.5,
-    new_clients: Annotated[int, Query(ge=0)] = 5,
+    new_clients: Annotated[int, Query(ge=0, le=MAX_PLAN_COUNT)] = 5,
 ) -> PlanRead:
     """A CSM's quarterly plan (like `tenure plan --format json`), not saved."""
     data = PlanCreate(
@@ -107,7 +107,7 @@ def list_tasks(
     session: SessionDep,
     _user: CurrentUser,
     csm: str | None = None,
-    quarter_start: date | None = None,
+    quarter_start: Day | None = None,
     status: Annotated[str | None, Query(description="open or done")] = None,
 ) -> list[TaskRead]:
     return [task_read(t) for t in service.list_tasks(session, csm, quarter_start, status)]
@@ -115,7 +115,10 @@ def list_tasks(
 
 @router.post("/tasks/{task_id}/done", response_model=TaskRead, tags=["plans"])
 def task_done(
-    session: SessionDep, user: CurrentUser, task_id: int, data: TaskDone | None = None
+    session: SessionDep,
+    user: CurrentUser,
+    task_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
+    data: TaskDone | None = None,
 ) -> TaskRead:
     task = service.find_task(session, str(task_id))
     require_may_plan_for(user, task.owner.email)
@@ -124,7 +127,9 @@ def task_done(
 
 
 @router.post("/tasks/{task_id}/reopen", response_model=TaskRead, tags=["plans"])
-def task_reopen(session: SessionDep, user: CurrentUser, task_id: int) -> TaskRead:
+def task_reopen(
+    session: SessionDep, user: CurrentUser, task_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+) -> TaskRead:
     task = service.find_task(session, str(task_id))
     require_may_plan_for(user, task.owner.email)
     return service.change_task_recorded(session, user, task, None, via="api")

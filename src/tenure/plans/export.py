@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from tenure.kit.output import neutralise
 from tenure.plans.planner import Plan
 
 ACTIVITY_COLUMNS = (
@@ -46,8 +47,9 @@ WIDE = {"description": 60, "purpose": 45, "results": 45, "measurement": 45, "not
 
 def _cell(value: Any) -> Any:
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return value
+        value = ", ".join(str(v) for v in value)
+    # Account names and notes come from clients and imports: never a formula in the workbook.
+    return neutralise(value)
 
 
 def _sheet(

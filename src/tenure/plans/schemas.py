@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
+from tenure.kit.bounds import MAX_PLAN_COUNT, Day
 from tenure.plans.planner import HOURS_PER_WEEK
 
 if TYPE_CHECKING:
@@ -74,12 +75,12 @@ class PlanCreate(BaseModel):
     """What `tenure plan` takes, for the API."""
 
     csm: str = Field(description="The CSM's email.")
-    quarter_start: dt.date
-    as_of: dt.date | None = None
-    count: int | None = Field(default=None, ge=0)
+    quarter_start: Day
+    as_of: Day | None = None
+    count: int | None = Field(default=None, ge=0, le=MAX_PLAN_COUNT)
     hours_per_week: float = Field(default=HOURS_PER_WEEK, gt=0, le=168)
     existing_share: float = Field(default=0.5, ge=0, le=1)
-    new_clients: int = Field(default=5, ge=0)
+    new_clients: int = Field(default=5, ge=0, le=MAX_PLAN_COUNT)
     save: bool = False
 
 
@@ -117,7 +118,7 @@ def task_read(task: Task) -> TaskRead:
 
 
 class TaskDone(BaseModel):
-    on: dt.date | None = Field(default=None, description="The day it was done; default today.")
+    on: Day | None = Field(default=None, description="The day it was done; default today.")
 
 
 class PlaybookLoad(BaseModel):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
 from tenure.db import SessionDep
+from tenure.kit.bounds import MAX_WINDOW_DAYS, Day
 from tenure.kit.dates import utc_today
 from tenure.retention import churn_service, service
 from tenure.retention.backtest import LEAD_DAYS
@@ -44,9 +45,9 @@ def kpis(
     session: SessionDep,
     _user: CurrentUser,
     start: Annotated[
-        date | None, Query(alias="from", description="First day; default 12 months back.")
+        Day | None, Query(alias="from", description="First day; default 12 months back.")
     ] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last day; default today.")] = None,
+    end: Annotated[Day | None, Query(alias="to", description="Last day; default today.")] = None,
     by: Literal["segment", "tier", "csm"] | None = None,
     margin: Annotated[float, Query(ge=0, le=1, description="Gross margin for CLV.")] = 0.8,
     active_users_metric: str = service.ACTIVE_USERS_METRIC,
@@ -76,7 +77,7 @@ def cohorts(
     _user: CurrentUser,
     cohort: Literal["month", "quarter", "year"] = "quarter",
     period_months: Annotated[int, Query(ge=1, le=120)] = 12,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> list[CohortRead]:
     table, currency = service.cohorts(
         session, request.app.state.settings, as_of or utc_today(), cohort, period_months
@@ -92,7 +93,7 @@ def forecast_book(
     cohort: Literal["month", "quarter", "year"] = "year",
     period_months: Annotated[int, Query(ge=1, le=120)] = 12,
     periods: Annotated[int, Query(ge=1, le=1000)] = 10,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> ForecastRead:
     """The sBG model fitted to Tenure's own start cohorts."""
     result = service.forecast_book(
@@ -110,7 +111,7 @@ def forecast_survivors(_user: CurrentUser, data: SurvivorsCreate) -> ForecastRea
 
 @router.get("/retention/renewals", response_model=RenewalForecastRead, tags=["retention"])
 def renewals(
-    request: Request, session: SessionDep, _user: CurrentUser, as_of: date | None = None
+    request: Request, session: SessionDep, _user: CurrentUser, as_of: Day | None = None
 ) -> RenewalForecastRead:
     state = request.app.state
     day = as_of or utc_today()
@@ -130,7 +131,7 @@ def churn_scores(
     request: Request,
     session: SessionDep,
     _user: CurrentUser,
-    as_of: date | None = None,
+    as_of: Day | None = None,
     model: Literal["logistic", "boosting"] | None = None,
     csm: Annotated[str | None, Query(description="Only this CSM's accounts (email).")] = None,
 ) -> list[ChurnScoreRead]:
@@ -159,12 +160,12 @@ def churn_backtest(
     request: Request,
     session: SessionDep,
     _user: CurrentUser,
-    as_of: date | None = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    step_days: Annotated[int, Query(ge=1)] = 30,
-    lead_days: Annotated[int, Query(ge=0)] = 30,
-    horizon_days: Annotated[int, Query(ge=1)] = 90,
-    metric_window_days: Annotated[int, Query(ge=1)] = 35,
+    as_of: Day | None = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    step_days: Annotated[int, Query(ge=1, le=MAX_WINDOW_DAYS)] = 30,
+    lead_days: Annotated[int, Query(ge=0, le=MAX_WINDOW_DAYS)] = 30,
+    horizon_days: Annotated[int, Query(ge=1, le=MAX_WINDOW_DAYS)] = 90,
+    metric_window_days: Annotated[int, Query(ge=1, le=MAX_WINDOW_DAYS)] = 35,
     folds: Annotated[int, Query(ge=1, le=20)] = 4,
 ) -> list[ChurnBacktestRead]:
     state = request.app.state
@@ -191,9 +192,9 @@ def health_backtest(
     request: Request,
     session: SessionDep,
     _user: CurrentUser,
-    start: Annotated[date, Query(alias="from", description="First renewal date.")],
-    end: Annotated[date, Query(alias="to", description="Last renewal date, included.")],
-    lead_days: Annotated[int, Query(ge=0)] = LEAD_DAYS,
+    start: Annotated[Day, Query(alias="from", description="First renewal date.")],
+    end: Annotated[Day, Query(alias="to", description="Last renewal date, included.")],
+    lead_days: Annotated[int, Query(ge=0, le=MAX_WINDOW_DAYS)] = LEAD_DAYS,
 ) -> HealthBacktestRead:
     """How well stored health scores separated renewals that churned from those that renewed."""
     state = request.app.state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,9 +123,10 @@ class ForecastRead(BaseModel):
 
 
 class SurvivorsCreate(BaseModel):
-    survivors: list[float] = Field(
+    survivors: list[Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]] = Field(
         description="Customers alive at the start of each period; the first is the cohort size.",
         min_length=2,
+        max_length=1000,
     )
     periods: int = Field(default=10, ge=1, le=1000, description="Project up to this period.")
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tenure.kit.cli import AsOfOption, FormatOption, context, parse_date, typer_app
+from tenure.kit.cli import AsOfOption, CliContext, FormatOption, context, parse_date, typer_app
 from tenure.kit.errors import TenureError
 from tenure.kit.output import OutputFormat, emit, stderr
 from tenure.models import Tier
@@ -23,6 +23,26 @@ metrics_app = typer_app("Usage metrics from the metric catalogue, per account pe
 
 FromOption = Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last day, inclusive (YYYY-MM-DD).")]
+
+
+def _prune(cli: CliContext, day: date, keep_days: int) -> None:
+    from tenure.usage.retention import prune_events
+
+    pruned = prune_events(EventStore(cli.warehouse.root), keep_days, day)
+    stderr.print(
+        f"retention: {pruned.days} event days before {pruned.before} deleted "
+        f"(keeping {keep_days} days; metrics stay)"
+    )
+
+
+@usage_app.command("prune")
+def prune(ctx: typer.Context, as_of: AsOfOption = None) -> None:
+    """Delete raw events older than TENURE_EVENT_RETENTION_DAYS (the daily metrics stay)."""
+    cli = context(ctx)
+    keep = cli.settings.event_retention_days
+    if keep is None:
+        raise TenureError("set TENURE_EVENT_RETENTION_DAYS (at least 90) to prune events")
+    _prune(cli, parse_date(as_of), keep)
 
 
 @usage_app.command("stats")
@@ -217,6 +237,8 @@ def daily(
     stderr.print(run.summary())
     health = _health(ctx, day)
     stderr.print(health)
+    if cli.settings.event_retention_days is not None:
+        _prune(cli, day, cli.settings.event_retention_days)
     record = {
         "as_of": day,
         "events_loaded": loaded.stored if loaded else 0,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from tenure.audit.service import record_change
 from tenure.db import SessionDep
+from tenure.kit.bounds import Day
 from tenure.kit.dates import utc_today
 from tenure.models import Tier
 from tenure.usage import service
@@ -27,9 +28,9 @@ def usage_stats(
     by: Annotated[str, Query(description="account, user or property:NAME.")] = "account",
     interval: Annotated[str, Query(description="day, week (from Monday) or month.")] = "week",
     start: Annotated[
-        date | None, Query(alias="from", description="First day; default 12 weeks before `to`.")
+        Day | None, Query(alias="from", description="First day; default 12 weeks before `to`.")
     ] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last day; default today.")] = None,
+    end: Annotated[Day | None, Query(alias="to", description="Last day; default today.")] = None,
     tier: Tier | None = None,
 ) -> list[UsageStatRead]:
     """Counts of one event per client and period, free clients included."""
@@ -54,7 +55,7 @@ def compute_metrics(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    as_of: Annotated[date | None, Query(description="The day; default today.")] = None,
+    as_of: Annotated[Day | None, Query(description="The day; default today.")] = None,
 ) -> MetricRunRead:
     """Compute the usage metrics for a day (managers and admins)."""
     require_manager(user)

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tenure.db import SessionDep
 from tenure.kit.errors import Forbidden, TenureError
 from tenure.models import Account, Role, User
 from tenure.users.service import user_for_token
 
+# Declared as a security scheme (not a plain header) so the OpenAPI tells clients how to
+# authenticate; its own 403 for a missing header is off: the message below says what to send.
+_bearer = HTTPBearer(auto_error=False, description="An API token: `tenure tokens create`.")
+
 
 def current_user(
-    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = credentials.credentials if credentials else ""
+    if not token:
         raise TenureError(
             "missing API token: send 'Authorization: Bearer <token>' "
             "(create one with `tenure tokens create --email EMAIL`)",

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from tenure.audit.service import record_change
-from tenure.web import sessions
+from tenure.kit.dates import utc_now
+from tenure.web import sessions, throttle
 from tenure.web.deps import SESSION_COOKIE, DbDep, WriterDep
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render
@@ -74,10 +75,25 @@ def login(
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, nonce):
         return _login_page(request, target, email, "The login form expired: please try again.", 400)
+    who = email.strip().lower()
+    address = request.client.host if request.client else "unknown"
+    settings = request.app.state.settings
+    now = utc_now()
+    refused = throttle.refusal(db, settings, who, address, now)
+    if refused is not None:
+        message, wait = refused
+        after = {"address": address, "reason": message}
+        record_change(db, None, "session.login_throttled", f"user:{who}", None, after, via="web")
+        response = _login_page(request, target, email, message, 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = sessions.authenticate(db, email, password)
     if user is None:
-        record_change(db, None, "session.login_failed", f"user:{email.strip().lower()}", via="web")
+        throttle.record_failure(db, settings, who, address, now)
+        after = {"address": address}
+        record_change(db, None, "session.login_failed", f"user:{who}", None, after, via="web")
         return _login_page(request, target, email, "Wrong email or password.", 401)
+    throttle.forget(db, who)
     row, plain = sessions.start(db, user)
     record_change(db, user, "session.login", f"user:{user.email}", None, None, via="web")
     response = RedirectResponse(target, status_code=303)

@@ -114,7 +114,7 @@ def book_csv(request: Request, db: DbDep, view: ViewDep) -> Response:
     spreadsheet."""
     as_of = today()
     components, rows = book.all_rows(db, settings_of(request), as_of, view.query)
-    text = csv_text(book.records(rows, components), spreadsheet=True)
+    text = csv_text(book.records(rows, components))
     return Response(
         text,
         media_type="text/csv; charset=utf-8",

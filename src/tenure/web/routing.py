@@ -1,6 +1,6 @@
 """How every page route behaves: a clear HTML page for a TenureError (and a rollback of
 whatever the request had written), a redirect to the login page when nobody is signed in, and
-the security headers every page carries."""
+the security headers every page carries (kit/headers.py)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,6 @@ from fastapi.routing import APIRoute
 
 from tenure.kit.errors import TenureError
 from tenure.web.templating import render
-
-# Everything a page needs is served by Tenure itself; nothing runs inline.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
 
 
 class LoginRequired(Exception):
@@ -81,8 +69,6 @@ class WebRoute(APIRoute):
                         ],
                     )
                 response = error_page(request, error)
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
             return response
 
         return run

@@ -1,0 +1,1 @@
+"""Operating Tenure: backups and restores of the database and the warehouse."""

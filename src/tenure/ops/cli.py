@@ -1,0 +1,52 @@
+"""`tenure backup FILE` and `tenure restore FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tenure.kit.cli import FormatOption, context
+from tenure.kit.output import OutputFormat, emit, stderr
+
+ArchiveArgument = Annotated[Path, typer.Argument(help="The backup archive (a .tar file).")]
+
+
+def _report(result: object, fmt: OutputFormat) -> None:
+    from tenure.ops.backup import BackupResult
+
+    assert isinstance(result, BackupResult)
+    emit(
+        [{"table": name, "rows": rows} for name, rows in result.tables.items()],
+        fmt,
+        columns=["table", "rows"],
+    )
+
+
+def backup_command(
+    ctx: typer.Context, path: ArchiveArgument, fmt: FormatOption = OutputFormat.table
+) -> None:
+    """Write a consistent copy of the database and the warehouse to FILE, while `tenure serve`
+    runs (SQLite online backup or pg_dump; warehouse tables through their manifests)."""
+    from tenure.ops.backup import backup
+
+    cli = context(ctx)
+    result = backup(cli.settings, cli.warehouse.root, path)
+    stderr.print(
+        f"backup written: {result.path} ({result.database}, {result.files} files, "
+        f"{result.bytes:,} bytes)"
+    )
+    _report(result, fmt)
+
+
+def restore_command(
+    ctx: typer.Context, path: ArchiveArgument, fmt: FormatOption = OutputFormat.table
+) -> None:
+    """Restore a backup into an empty data dir (and an empty database for PostgreSQL)."""
+    from tenure.ops.backup import restore
+
+    cli = context(ctx)
+    result = restore(cli.settings, cli.warehouse.root, path)
+    stderr.print(f"restored {result.path} ({result.database}, {result.files} files)")
+    _report(result, fmt)
