@@ -13,6 +13,7 @@ from tenure.demo.cli import demo_app
 from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.output import stderr
+from tenure.messaging.cli import contacts_app, mail_app, template_app
 from tenure.migrate import upgrade
 from tenure.plans.cli import plan, playbook_app, signals, tasks_app
 from tenure.retention.churn_cli import churn_app, health_backtest
@@ -42,6 +43,9 @@ app.command("plan")(plan)
 app.command("signals")(signals)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(template_app, name="template")
+app.add_typer(mail_app, name="mail")
+app.add_typer(contacts_app, name="contacts")
 
 
 @app.command()
