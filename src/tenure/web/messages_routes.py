@@ -1,0 +1,243 @@
+"""The outbox pages: the queue, compose, preview and edit, approve, send; and the
+unsubscribe page every client email links to (no login: the signed token is the authority)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+from markupsafe import Markup
+
+from tenure.accounts.service import get_account
+from tenure.audit.service import record_change
+from tenure.kit.errors import Forbidden, TenureError
+from tenure.messaging import schemas, service
+from tenure.messaging.tokens import read_unsubscribe_token
+from tenure.models import Role
+from tenure.users.auth import require_can_write
+from tenure.web.deps import DbDep, IdentityDep, WriterDep, require_role, settings_of, warehouse_of
+from tenure.web.routing import WebRoute
+from tenure.web.templating import render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+QUEUE_STATES = ("draft", "pending_approval", "approved", "failed")
+
+
+@router.get("/messages")
+def messages_page(
+    request: Request,
+    db: DbDep,
+    identity: IdentityDep,
+    status: Annotated[str | None, Query()] = None,
+    sent: Annotated[str | None, Query()] = None,
+) -> Response:
+    """The queue: a CSM's own messages and those for its accounts; managers see the team's."""
+    states = [status] if status else None
+    rows = service.list_messages(db, statuses=states, user=identity.user, limit=300)
+    counts: dict[str, int] = {}
+    for row in service.list_messages(db, user=identity.user, limit=5000):
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return render(
+        request,
+        "messages.html",
+        {
+            "rows": rows,
+            "status": status,
+            "counts": counts,
+            "states": service.STATUSES,
+            "queue_states": QUEUE_STATES,
+            "is_manager": identity.user.role in (Role.admin, Role.manager),
+            "sent": sent,
+        },
+    )
+
+
+@router.get("/messages/new")
+def compose_page(
+    request: Request,
+    db: DbDep,
+    _identity: IdentityDep,
+    account: Annotated[str, Query()] = "",
+    template: Annotated[str, Query()] = "generic_note",
+) -> Response:
+    templates = [t for t in service.list_templates(db) if t.template.audience == "client"]
+    return render(
+        request,
+        "messages_new.html",
+        {"templates": templates, "account": account, "template": template, "error": None},
+    )
+
+
+@router.post("/messages")
+def compose(
+    request: Request,
+    db: DbDep,
+    identity: WriterDep,
+    template: Annotated[str, Form()],
+    account: Annotated[str, Form()],
+    contact: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "written by its CSM",
+    variables: Annotated[str, Form()] = "",
+) -> Response:
+    """Draft from a template for one contact (or each contact) of an account."""
+    target = get_account(db, account.strip())
+    require_can_write(identity.user, target)
+    try:
+        extra = json.loads(variables) if variables.strip() else {}
+    except ValueError as error:
+        raise TenureError(f"variables: not JSON: {error}") from None
+    if not isinstance(extra, dict):
+        raise TenureError('variables: a JSON object, e.g. {"subject": "..."}')
+    wanted = contact.strip().lower()
+    contacts = [c for c in target.contacts if c.email and (not wanted or c.email.lower() == wanted)]
+    if not contacts:
+        raise TenureError(f"{target.external_id} has no contact {wanted or 'with an email'}")
+    drafted = [
+        service.draft_message(
+            db,
+            settings_of(request),
+            account=target,
+            contact=c,
+            template=template,
+            variables=extra,
+            author=identity.user,
+            reason=reason.strip() or "written by its CSM",
+            warehouse=warehouse_of(request),
+        )
+        for c in contacts
+    ]
+    reads = [schemas.message_read(m) for m in drafted]
+    record_change(
+        db, identity.user, "message.draft", f"account:{target.external_id}", None, reads, via="web"
+    )
+    return RedirectResponse(f"/messages/{drafted[0].id}", 303)
+
+
+@router.post("/messages/send")
+async def send_now(request: Request, db: DbDep, identity: WriterDep) -> Response:
+    """Send the approved messages now (managers), rather than at the next background round."""
+    from tenure.messaging.sender import send_approved
+
+    require_role(identity.user, Role.admin, Role.manager)
+    report = await run_in_threadpool(
+        send_approved, request.app.state.database, settings_of(request)
+    )
+    summary = report.summary()
+    if report.limit_reached:
+        summary += f"; daily limit reached, {report.limit_reached} wait for tomorrow"
+    record_change(db, identity.user, "mail.send", "outbox", None, {"summary": summary}, via="web")
+    return RedirectResponse(f"/messages?sent={quote(summary)}", 303)
+
+
+def _visible(db: DbDep, identity: IdentityDep, message_id: int) -> Any:
+    message = service.get_message(db, message_id)
+    if identity.user.role is not Role.viewer and not service.can_manage(identity.user, message):
+        raise Forbidden(f"message {message_id}: not yours, nor for one of your accounts")
+    return message
+
+
+@router.get("/messages/{message_id}")
+def message_page(request: Request, db: DbDep, identity: IdentityDep, message_id: int) -> Response:
+    import nh3
+
+    message = _visible(db, identity, message_id)
+    user = identity.user
+    own_client = message.audience == "client" and message.author_id == user.id
+    return render(
+        request,
+        "message.html",
+        {
+            "m": message,
+            # The preview shows the HTML as the recipient's client would, minus anything
+            # active: values in it were escaped when rendered, and this cleans edits too.
+            "preview": Markup(nh3.clean(message.html)),  # noqa: S704 (cleaned just now)
+            "editable": message.status in service.EDITABLE and user.role is not Role.viewer,
+            "can_approve": message.status in service.EDITABLE
+            and user.role is not Role.viewer
+            and (not own_client or settings_of(request).mail_self_approval),
+            "can_cancel": message.status in ("draft", "pending_approval", "approved", "failed")
+            and user.role is not Role.viewer,
+        },
+    )
+
+
+@router.post("/messages/{message_id}")
+def edit(
+    db: DbDep,
+    identity: WriterDep,
+    message_id: int,
+    subject: Annotated[str, Form()],
+    text: Annotated[str, Form()],
+    html: Annotated[str, Form()],
+) -> Response:
+    message = service.get_message(db, message_id)
+    if identity.user.role is Role.viewer:
+        raise Forbidden("a viewer cannot edit messages")
+    before = schemas.message_text(message)
+    service.edit_message(db, message, identity.user, subject=subject, text=text, html=html)
+    after = schemas.message_text(message)
+    record_change(
+        db, identity.user, "message.edit", f"message:{message_id}", before, after, via="web"
+    )
+    return RedirectResponse(f"/messages/{message_id}", 303)
+
+
+@router.post("/messages/{message_id}/approve")
+def approve(request: Request, db: DbDep, identity: WriterDep, message_id: int) -> Response:
+    message = service.get_message(db, message_id)
+    if identity.user.role is Role.viewer:
+        raise Forbidden("a viewer cannot approve messages")
+    before = schemas.message_read(message)
+    service.approve(db, settings_of(request), message, identity.user)
+    after = schemas.message_read(message)
+    record_change(
+        db, identity.user, "message.approve", f"message:{message_id}", before, after, via="web"
+    )
+    return RedirectResponse(f"/messages/{message_id}", 303)
+
+
+@router.post("/messages/{message_id}/cancel")
+def cancel(db: DbDep, identity: WriterDep, message_id: int) -> Response:
+    message = service.get_message(db, message_id)
+    if identity.user.role is Role.viewer:
+        raise Forbidden("a viewer cannot cancel messages")
+    before = schemas.message_read(message)
+    service.cancel(db, message, identity.user)
+    after = schemas.message_read(message)
+    record_change(
+        db, identity.user, "message.cancel", f"message:{message_id}", before, after, via="web"
+    )
+    return RedirectResponse(f"/messages/{message_id}", 303)
+
+
+# -- unsubscribe: no login ---------------------------------------------------------------
+@router.get("/unsubscribe/{token}")
+def unsubscribe_page(request: Request, db: DbDep, token: str) -> Response:
+    email, _ = read_unsubscribe_token(settings_of(request), token)
+    done = service.suppression_of(db, email) is not None
+    return render(request, "unsubscribe.html", {"email": email, "token": token, "done": done})
+
+
+@router.post("/unsubscribe/{token}")
+def unsubscribe(request: Request, db: DbDep, token: str) -> Response:
+    """The button on the page, and the one-click POST of RFC 8058 (mail clients send
+    `List-Unsubscribe=One-Click`): both opt the address out at once."""
+    email, message_id = read_unsubscribe_token(settings_of(request), token)
+    before = service.suppression_of(db, email)
+    row = service.suppress(db, email, "unsubscribed", f"unsubscribe link of {message_id}", email)
+    if before is None:
+        record_change(
+            db,
+            None,
+            "contact.unsubscribe",
+            f"email:{row.email}",
+            None,
+            schemas.suppression_read(row),
+            via="web",
+        )
+    return render(request, "unsubscribe.html", {"email": email, "token": token, "done": True})
