@@ -19,6 +19,7 @@ from tenure.models import Account, Contact, Suppression, User
 template_app = typer_app("Message templates: load a new version, list them, show one.")
 mail_app = typer_app("The outbox: draft, review, approve and send messages over SMTP.")
 contacts_app = typer_app("Contacts' consent: opt out, opt back in, the suppression list.")
+handoff_app = typer_app("Hand-offs to support, sales and product: email and signed webhook.")
 
 MESSAGE_COLUMNS = [
     "id",
@@ -298,11 +299,13 @@ def send(
     limit: Annotated[int | None, typer.Option(help="Send at most this many.")] = None,
 ) -> None:
     """Send the approved messages that are due over SMTP (each exactly once)."""
+    from tenure.messaging.handoffs import deliver_webhooks
     from tenure.messaging.sender import send_approved
 
     cli = context(ctx)
     report = send_approved(cli.database, cli.settings, limit=limit)
     say(report.summary())
+    say(deliver_webhooks(cli.database, cli.settings).summary())
     if report.limit_reached:
         raise TenureError(
             f"daily sending limit of {cli.settings.mail_daily_limit} reached "
@@ -349,3 +352,75 @@ def suppressed(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> No
         rows = session.scalars(select(Suppression).order_by(Suppression.email))
         records = [schemas.suppression_read(r).model_dump() for r in rows]
     emit(records, fmt, title="Suppression list")
+
+
+# -- hand-offs -------------------------------------------------------------------------------
+HANDOFF_COLUMNS = [
+    "id",
+    "account_external_id",
+    "lane",
+    "summary",
+    "author",
+    "message_status",
+    "webhook_status",
+    "webhook_attempts",
+    "webhook_answer",
+]
+
+
+@handoff_app.command("create")
+def create_handoff(
+    ctx: typer.Context,
+    account_id: Annotated[str, typer.Option("--account", help="The account's external id.")],
+    lane: Annotated[str, typer.Option(help="support, sales or product.")],
+    summary: Annotated[str, typer.Option(help="What is handed off, in one line.")],
+    evidence: Annotated[
+        list[str] | None, typer.Option(help="A piece of evidence (repeatable).")
+    ] = None,
+    who: AsOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Hand work to a colleague's lane: an internal email (sent by `tenure mail send` and
+    `tenure serve`) and/or a signed webhook, shown on the account's timeline."""
+    from tenure.accounts.service import get_account
+    from tenure.messaging.handoffs import hand_off, handoff_record
+
+    cli = context(ctx)
+    with cli.unit_of_work() as session:
+        row = hand_off(
+            session,
+            cli.settings,
+            account=get_account(session, account_id),
+            lane=lane,
+            summary=summary,
+            evidence=evidence or [],
+            author=user_or_none(session, who),
+        )
+        record = handoff_record(row)
+    emit([record], fmt, columns=HANDOFF_COLUMNS, title="Hand-off")
+
+
+@handoff_app.command("list")
+def list_handoffs(
+    ctx: typer.Context,
+    account_id: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Hand-offs, newest first, with where their email and webhook are."""
+    from tenure.accounts.service import get_account
+    from tenure.messaging import handoffs
+
+    cli = context(ctx)
+    with cli.unit_of_work() as session:
+        account = get_account(session, account_id) if account_id else None
+        records = [handoffs.handoff_record(r) for r in handoffs.list_handoffs(session, account)]
+    emit(records, fmt, columns=HANDOFF_COLUMNS, title="Hand-offs")
+
+
+@handoff_app.command("deliver")
+def deliver(ctx: typer.Context) -> None:
+    """Post the hand-off webhooks that are due (retries included)."""
+    from tenure.messaging.handoffs import deliver_webhooks
+
+    cli = context(ctx)
+    say(deliver_webhooks(cli.database, cli.settings).summary())

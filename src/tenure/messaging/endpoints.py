@@ -49,9 +49,11 @@ class BackgroundSender:
             self.send_once()
 
     def send_once(self) -> None:
+        from tenure.messaging.handoffs import deliver_webhooks
         from tenure.messaging.sender import send_approved
 
         try:
+            deliver_webhooks(self.database, self.settings)
             report = send_approved(self.database, self.settings)
             if report.limit_reached:
                 logger.warning(
