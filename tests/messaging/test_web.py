@@ -129,3 +129,66 @@ def test_the_unsubscribe_link_works_without_login_and_in_one_click(
     page = manager.get(f"/messages/{again}")
     assert "suppressed" in page.text
     assert manager.post(f"/messages/{again}/approve").status_code == 400
+
+
+def test_the_announcement_wizard_shows_the_count_before_drafting(browser) -> None:  # noqa: F811
+    manager = browser("manager")
+    page = manager.get("/messages/announce?template=qbr_invitation&where=tier%3Dpaid&preview=1")
+    assert page.status_code == 200
+    assert "2 recipients at 1 accounts" in page.text
+    assert "carla@acme.com" in page.text
+    assert "Draft 2 messages for approval" in page.text
+    drafted = manager.post(
+        "/messages/announce", {"template": "qbr_invitation", "where": "tier=paid"}
+    )
+    assert drafted.status_code == 303
+    queue = manager.get("/messages?status=pending_approval")
+    assert queue.text.count("Acme Corp: our quarterly business review") == 2
+    assert browser("csm").get("/messages/announce").status_code == 403
+
+
+def test_the_incident_page_lists_the_affected_clients(browser, initialised, files) -> None:  # noqa: F811
+    # Two clicks at acme and one at globex inside the window; one at globex after it.
+    calls = [
+        ("m1", "acme", "2026-11-20T14:10:00Z"),
+        ("m2", "acme", "2026-11-20T14:20:00Z"),
+        ("m3", "globex", "2026-11-20T14:30:00Z"),
+        ("m4", "globex", "2026-11-20T15:30:00Z"),
+    ]
+    events = files.jsonl(
+        "events.jsonl",
+        [
+            {
+                "type": "track",
+                "event": "Link Clicked",
+                "anonymousId": f"visitor-{m}",
+                "messageId": m,
+                "timestamp": t,
+                "context": {"groupId": a},
+            }
+            for m, a, t in calls
+        ],
+    )
+    initialised("import", "events", str(events))
+    manager = browser("manager")
+    page = manager.get(
+        "/messages/incident?from=2026-11-20T14:05&to=2026-11-20T14:40&event=Link+Clicked"
+        "&what=redirects"
+    )
+    assert page.status_code == 200, page.text
+    assert "2 clients affected" in page.text
+    acme, globex = page.text.index("Acme Corp"), page.text.index("Globex")
+    assert acme < globex  # acme's ARR is the larger
+    drafted = manager.post(
+        "/messages/incident",
+        {
+            "from": "2026-11-20T14:05",
+            "to": "2026-11-20T14:40",
+            "event": "Link Clicked",
+            "what": "redirects",
+            "summary": "redirects were slow",
+        },
+    )
+    assert drafted.status_code == 303
+    queue = manager.get("/messages?status=pending_approval").text
+    assert "Acme Corp: 2 of your redirects were affected on 2026-11-20" in queue

@@ -271,6 +271,26 @@ CHANGES: dict[tuple[str, str], Change] = {
         ("other_csm", "viewer"),
         lambda w, who: w.web(who, f"/messages/{_draft(w)}/cancel"),
     ),
+    ("POST", "/messages/announce"): Change(
+        "message.announce",
+        "web",
+        MANAGERS,
+        NOT_MANAGERS,
+        lambda w, who: w.web(
+            who, "/messages/announce", {"template": "qbr_invitation", "where": "tier=paid"}
+        ),
+    ),
+    ("POST", "/messages/incident"): Change(
+        "message.incident",
+        "web",
+        MANAGERS,
+        NOT_MANAGERS,
+        lambda w, who: w.web(
+            who,
+            "/messages/incident",
+            {"from": "2026-11-20T14:05", "to": "2026-11-20T14:40", "summary": "slow"},
+        ),
+    ),
     ("POST", "/messages/send"): Change(
         "mail.send", "web", MANAGERS, NOT_MANAGERS, lambda w, who: w.web(who, "/messages/send")
     ),

@@ -256,10 +256,24 @@ def _each(ctx: typer.Context, ids: list[int], who: str | None, verb: str, action
 @mail_app.command("approve")
 def approve(
     ctx: typer.Context,
-    ids: Annotated[list[int], typer.Argument(help="Message ids.")],
+    ids: Annotated[list[int] | None, typer.Argument(help="Message ids.")] = None,
+    batch: Annotated[
+        str | None, typer.Option(help="Every draft of this announcement or incident.")
+    ] = None,
     who: AsOption = None,
 ) -> None:
     """Approve messages for sending (the author of a client message cannot approve it)."""
+    ids = list(ids or [])
+    if batch is not None:
+        cli = context(ctx)
+        with cli.unit_of_work() as session:
+            waiting = service.list_messages(
+                session, statuses=list(service.EDITABLE), batch=batch, limit=100_000
+            )
+            ids += [m.id for m in waiting]
+        say(f"batch {batch}: {len(waiting)} messages waiting for approval")
+    if not ids:
+        raise TenureError("name message ids or --batch")
     _each(
         ctx,
         ids,
@@ -424,3 +438,69 @@ def deliver(ctx: typer.Context) -> None:
 
     cli = context(ctx)
     say(deliver_webhooks(cli.database, cli.settings).summary())
+
+
+# -- announcements ---------------------------------------------------------------------------
+RECIPIENT_COLUMNS = ["account_external_id", "account_name", "name", "email", "role", "suppressed"]
+
+
+def announce_command(
+    ctx: typer.Context,
+    template: Annotated[str, typer.Option("--template", help="A client template's name.")],
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            help="Account filter KEY=VALUE (repeatable): tier, segment, industry, "
+            "lifecycle_stage, csm, health, renewal_within, attribute:NAME.",
+        ),
+    ] = None,
+    contacts: Annotated[
+        str, typer.Option("--contacts", help="all, sponsor or seniority:LEVEL[,LEVEL].")
+    ] = "all",
+    var: VarOption = None,
+    vars_file: VarsFileOption = None,
+    reason: Annotated[str, typer.Option(help="Why it is sent (on the timeline).")] = (
+        "announcement"
+    ),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the recipients and count them; draft nothing.")
+    ] = False,
+    who: AsOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Announce to a segment: the recipients and their count first, then one draft per
+    contact (pending approval, one batch; approve it with `tenure mail approve --batch`)."""
+    from tenure.messaging import announcements
+
+    cli = context(ctx)
+    day = parse_date(as_of)
+    filters = announcements.parse_filters(where or [])
+    extra = extra_variables(var, vars_file)
+    with cli.unit_of_work() as session:
+        found = announcements.recipients(session, cli.settings, filters, contacts, day)
+        records = [vars(r) for r in found]
+        if not dry_run:
+            service.get_template(session, template)
+            drafted = announcements.announce(
+                session,
+                cli.settings,
+                template=template,
+                filters=filters,
+                role=contacts,
+                author=user_or_none(session, who),
+                reason=reason,
+                variables=extra,
+                as_of=day,
+                warehouse=cli.warehouse,
+            )
+    emit(records, fmt, columns=RECIPIENT_COLUMNS, title="Recipients")
+    blocked = sum(1 for r in found if r.suppressed)
+    accounts = len({r.account_external_id for r in found})
+    say(f"{len(found)} recipients at {accounts} accounts ({blocked} opted out or bounced)")
+    if dry_run:
+        say("nothing drafted (--dry-run)")
+    else:
+        batch = drafted[0].batch if drafted else ""
+        say(f"{len(drafted)} messages drafted for approval: batch {batch}")

@@ -19,7 +19,15 @@ from tenure.messaging import schemas, service
 from tenure.messaging.tokens import read_unsubscribe_token
 from tenure.models import Role
 from tenure.users.auth import require_can_write
-from tenure.web.deps import DbDep, IdentityDep, WriterDep, require_role, settings_of, warehouse_of
+from tenure.web.deps import (
+    DbDep,
+    IdentityDep,
+    WriterDep,
+    require_role,
+    settings_of,
+    today,
+    warehouse_of,
+)
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render
 
@@ -132,6 +140,150 @@ async def send_now(request: Request, db: DbDep, identity: WriterDep) -> Response
         summary += f"; daily limit reached, {report.limit_reached} wait for tomorrow"
     record_change(db, identity.user, "mail.send", "outbox", None, {"summary": summary}, via="web")
     return RedirectResponse(f"/messages?sent={quote(summary)}", 303)
+
+
+@router.get("/messages/announce")
+def announce_page(
+    request: Request,
+    db: DbDep,
+    identity: IdentityDep,
+    template: Annotated[str, Query()] = "qbr_invitation",
+    where: Annotated[str, Query()] = "",
+    contacts: Annotated[str, Query()] = "all",
+) -> Response:
+    """The announcement wizard: the filters, then the recipients and their count."""
+    from tenure.messaging import announcements
+
+    require_role(identity.user, Role.admin, Role.manager)
+    found = None
+    if where.strip() or request.query_params.get("preview"):
+        filters = announcements.parse_filters(_lines(where))
+        found = announcements.recipients(db, settings_of(request), filters, contacts, today())
+    templates = [t for t in service.list_templates(db) if t.template.audience == "client"]
+    return render(
+        request,
+        "messages_announce.html",
+        {
+            "templates": templates,
+            "template": template,
+            "where": where,
+            "contacts": contacts,
+            "found": found,
+            "blocked": sum(1 for r in found or [] if r.suppressed),
+        },
+    )
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace(";", "\n").splitlines() if line.strip()]
+
+
+@router.post("/messages/announce")
+def announce(
+    request: Request,
+    db: DbDep,
+    identity: WriterDep,
+    template: Annotated[str, Form()],
+    where: Annotated[str, Form()] = "",
+    contacts: Annotated[str, Form()] = "all",
+    reason: Annotated[str, Form()] = "announcement",
+) -> Response:
+    from tenure.messaging import announcements
+
+    require_role(identity.user, Role.admin, Role.manager)
+    drafted = announcements.announce(
+        db,
+        settings_of(request),
+        template=template,
+        filters=announcements.parse_filters(_lines(where)),
+        role=contacts,
+        author=identity.user,
+        reason=reason.strip() or "announcement",
+        as_of=today(),
+        warehouse=warehouse_of(request),
+    )
+    batch = drafted[0].batch or ""
+    after = {"batch": batch, "messages": len(drafted), "template": template, "where": where}
+    record_change(db, identity.user, "message.announce", batch, None, after, via="web")
+    return RedirectResponse(f"/messages?status=pending_approval&sent={quote(batch)}", 303)
+
+
+@router.get("/messages/incident")
+def incident_page(
+    request: Request,
+    db: DbDep,
+    identity: IdentityDep,
+    start: Annotated[str, Query(alias="from")] = "",
+    end: Annotated[str, Query(alias="to")] = "",
+    event: Annotated[str, Query()] = "",
+    what: Annotated[str, Query()] = "events",
+) -> Response:
+    """Who an incident touched: their own counts, ranked by ARR, and the brief."""
+    from tenure.messaging import incident_service as incidents
+    from tenure.messaging.incidents import brief_markdown
+
+    require_role(identity.user, Role.admin, Role.manager)
+    affected, brief = None, ""
+    if start and end:
+        incident = _incident(start, end, event, what, "")
+        settings = settings_of(request)
+        affected = incidents.find_affected(db, warehouse_of(request), settings, incident)
+        brief = brief_markdown(incident, affected, settings.base_currency)
+    return render(
+        request,
+        "messages_incident.html",
+        {
+            "start": start,
+            "end": end,
+            "event": event,
+            "what": what,
+            "affected": affected,
+            "brief": brief,
+        },
+    )
+
+
+def _incident(start: str, end: str, event: str, what: str, summary: str) -> Any:
+    from tenure.messaging import incident_service as incidents
+    from tenure.messaging.incidents import Incident
+
+    return Incident(
+        start=incidents.parse_instant(start, "from"),
+        end=incidents.parse_instant(end, "to"),
+        what=what.strip() or "events",
+        summary=summary.strip() or "our service was disrupted",
+        event=event.strip() or None,
+    )
+
+
+@router.post("/messages/incident")
+def incident_notify(
+    request: Request,
+    db: DbDep,
+    identity: WriterDep,
+    start: Annotated[str, Form(alias="from")],
+    end: Annotated[str, Form(alias="to")],
+    event: Annotated[str, Form()] = "",
+    what: Annotated[str, Form()] = "events",
+    summary: Annotated[str, Form()] = "",
+    detail: Annotated[str, Form()] = "",
+) -> Response:
+    from tenure.messaging import incident_service as incidents
+
+    require_role(identity.user, Role.admin, Role.manager)
+    incident = _incident(start, end, event, what, summary)
+    drafts = incidents.draft_incident(
+        db, warehouse_of(request), settings_of(request), incident, identity.user, detail
+    )
+    after = {
+        "batch": incident.key,
+        "clients": len(drafts.affected),
+        "notices": len(drafts.notices),
+        "brief": drafts.brief_message.id if drafts.brief_message else None,
+    }
+    record_change(db, identity.user, "message.incident", incident.key, None, after, via="web")
+    summary_text = f"{len(drafts.notices)} notices drafted for {len(drafts.affected)} clients"
+    return RedirectResponse(f"/messages?status=pending_approval&sent={quote(summary_text)}", 303)
 
 
 def _visible(db: DbDep, identity: IdentityDep, message_id: int) -> Any:
