@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,7 +18,7 @@ from tenure.config import Settings
 from tenure.db import Database, SessionDep
 from tenure.kit.errors import Forbidden, NotFound
 from tenure.messaging import schemas, service
-from tenure.models import Account, Contact, Role, User
+from tenure.models import Account, Contact, Message, Role, User
 from tenure.users.auth import CurrentUser, require_can_write, require_manager
 
 logger = logging.getLogger(__name__)
@@ -101,17 +101,12 @@ def list_messages(
     return [schemas.message_read(m) for m in rows]
 
 
-def _visible(session: SessionDep, user: User, message_id: int) -> schemas.MessageText:
-    message = service.get_message(session, message_id)
-    if user.role is not Role.viewer and not service.can_manage(user, message):
-        raise Forbidden(f"message {message_id}: not yours, nor for one of your accounts")
-    return schemas.message_text(message)
-
-
 @router.get("/messages/{message_id}", response_model=schemas.MessageText)
 def show_message(session: SessionDep, user: CurrentUser, message_id: int) -> schemas.MessageText:
     """One message with its text and HTML."""
-    return _visible(session, user, message_id)
+    message = service.get_message(session, message_id)
+    service.require_visible(user, message)
+    return schemas.message_text(message)
 
 
 @router.post("/messages", response_model=list[schemas.MessageRead])
@@ -152,12 +147,22 @@ def edit_message(
 ) -> schemas.MessageText:
     """Change a draft's subject, text or HTML (the HTML is sanitised)."""
     message = service.get_message(session, message_id)
-    if user.role is Role.viewer:
-        raise Forbidden("a viewer cannot edit messages")
     before = schemas.message_text(message)
     service.edit_message(session, message, user, **data.model_dump(exclude_none=True))
     after = schemas.message_text(message)
     record_change(session, user, "message.edit", f"message:{message_id}", before, after)
+    return after
+
+
+def _act(
+    session: SessionDep, user: User, message_id: int, action: str, apply: Callable[[Message], Any]
+) -> schemas.MessageRead:
+    """One state change of a message, audited with the message before and after."""
+    message = service.get_message(session, message_id)
+    before = schemas.message_read(message)
+    apply(message)
+    after = schemas.message_read(message)
+    record_change(session, user, action, f"message:{message_id}", before, after)
     return after
 
 
@@ -166,25 +171,22 @@ def approve_message(
     request: Request, session: SessionDep, user: CurrentUser, message_id: int
 ) -> schemas.MessageRead:
     """Approve for sending; the author of a client message cannot approve it."""
-    message = service.get_message(session, message_id)
-    before = schemas.message_read(message)
-    service.approve(session, request.app.state.settings, message, user)
-    after = schemas.message_read(message)
-    record_change(session, user, "message.approve", f"message:{message_id}", before, after)
-    return after
+    settings = request.app.state.settings
+    return _act(
+        session,
+        user,
+        message_id,
+        "message.approve",
+        lambda m: service.approve(session, settings, m, user),
+    )
 
 
 @router.post("/messages/{message_id}/cancel", response_model=schemas.MessageRead)
 def cancel_message(session: SessionDep, user: CurrentUser, message_id: int) -> schemas.MessageRead:
     """Cancel a message not sent yet."""
-    message = service.get_message(session, message_id)
-    if user.role is Role.viewer:
-        raise Forbidden("a viewer cannot cancel messages")
-    before = schemas.message_read(message)
-    service.cancel(session, message, user)
-    after = schemas.message_read(message)
-    record_change(session, user, "message.cancel", f"message:{message_id}", before, after)
-    return after
+    return _act(
+        session, user, message_id, "message.cancel", lambda m: service.cancel(session, m, user)
+    )
 
 
 @router.post("/suppressions", response_model=schemas.SuppressionRead)

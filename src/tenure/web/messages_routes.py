@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from tenure.accounts.service import get_account
 from tenure.audit.service import record_change
-from tenure.kit.errors import Forbidden, TenureError
+from tenure.kit.errors import TenureError
 from tenure.messaging import schemas, service
 from tenure.messaging.tokens import read_unsubscribe_token
 from tenure.models import Role
@@ -286,19 +286,13 @@ def incident_notify(
     return RedirectResponse(f"/messages?status=pending_approval&sent={quote(summary_text)}", 303)
 
 
-def _visible(db: DbDep, identity: IdentityDep, message_id: int) -> Any:
-    message = service.get_message(db, message_id)
-    if identity.user.role is not Role.viewer and not service.can_manage(identity.user, message):
-        raise Forbidden(f"message {message_id}: not yours, nor for one of your accounts")
-    return message
-
-
 @router.get("/messages/{message_id}")
 def message_page(request: Request, db: DbDep, identity: IdentityDep, message_id: int) -> Response:
     import nh3
 
-    message = _visible(db, identity, message_id)
+    message = service.get_message(db, message_id)
     user = identity.user
+    service.require_visible(user, message)
     own_client = message.audience == "client" and message.author_id == user.id
     return render(
         request,
@@ -328,8 +322,6 @@ def edit(
     html: Annotated[str, Form()],
 ) -> Response:
     message = service.get_message(db, message_id)
-    if identity.user.role is Role.viewer:
-        raise Forbidden("a viewer cannot edit messages")
     before = schemas.message_text(message)
     service.edit_message(db, message, identity.user, subject=subject, text=text, html=html)
     after = schemas.message_text(message)
@@ -339,32 +331,33 @@ def edit(
     return RedirectResponse(f"/messages/{message_id}", 303)
 
 
+def _act(db: DbDep, identity: WriterDep, message_id: int, action: str, apply: Any) -> Response:
+    """One state change of a message, audited with the message before and after."""
+    message = service.get_message(db, message_id)
+    before = schemas.message_read(message)
+    apply(message)
+    after = schemas.message_read(message)
+    record_change(db, identity.user, action, f"message:{message_id}", before, after, via="web")
+    return RedirectResponse(f"/messages/{message_id}", 303)
+
+
 @router.post("/messages/{message_id}/approve")
 def approve(request: Request, db: DbDep, identity: WriterDep, message_id: int) -> Response:
-    message = service.get_message(db, message_id)
-    if identity.user.role is Role.viewer:
-        raise Forbidden("a viewer cannot approve messages")
-    before = schemas.message_read(message)
-    service.approve(db, settings_of(request), message, identity.user)
-    after = schemas.message_read(message)
-    record_change(
-        db, identity.user, "message.approve", f"message:{message_id}", before, after, via="web"
+    settings = settings_of(request)
+    return _act(
+        db,
+        identity,
+        message_id,
+        "message.approve",
+        lambda m: service.approve(db, settings, m, identity.user),
     )
-    return RedirectResponse(f"/messages/{message_id}", 303)
 
 
 @router.post("/messages/{message_id}/cancel")
 def cancel(db: DbDep, identity: WriterDep, message_id: int) -> Response:
-    message = service.get_message(db, message_id)
-    if identity.user.role is Role.viewer:
-        raise Forbidden("a viewer cannot cancel messages")
-    before = schemas.message_read(message)
-    service.cancel(db, message, identity.user)
-    after = schemas.message_read(message)
-    record_change(
-        db, identity.user, "message.cancel", f"message:{message_id}", before, after, via="web"
+    return _act(
+        db, identity, message_id, "message.cancel", lambda m: service.cancel(db, m, identity.user)
     )
-    return RedirectResponse(f"/messages/{message_id}", 303)
 
 
 # -- unsubscribe: no login ---------------------------------------------------------------
