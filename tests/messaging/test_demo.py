@@ -204,6 +204,28 @@ def test_a_free_clients_value_report_carries_its_own_clicks_matching_usage_stats
     assert f'src="cid:clicks-{first["account_external_id"]}@tenure"' in html
     assert json.dumps(first["total"]) in shown[0]["subject"].replace(",", "")
 
+    # The email links to the report's own page, which the client opens without a login.
+    from urllib.parse import urlsplit
+
+    from fastapi.testclient import TestClient
+
+    from tenure.app import create_app
+    from tenure.config import Settings
+
+    link = shown[0]["variables"]["report"]["url"]
+    assert f'href="{link}"' in html
+    settings = Settings(data_dir=Path(cli.env["TENURE_DATA_DIR"]), secret_key="demo-secret")
+    app = create_app(settings)
+    try:
+        with TestClient(app) as client:
+            page = client.get(urlsplit(link).path)
+            assert page.status_code == 200
+            assert f"{first['total']:,} clicks" in page.text
+            assert "'unsafe-inline'" in page.headers["Content-Security-Policy"]
+            assert client.get(urlsplit(link).path + "x").status_code == 400
+    finally:
+        app.state.database.dispose()
+
 
 def test_the_value_report_email_carries_its_chart_as_an_inline_png() -> None:
     periods = [{"period": "2026-01-05", "count": 1}, {"period": "2026-01-12", "count": 2}]

@@ -62,8 +62,10 @@ class ValueReport:
 
 
 def report_url(settings: Settings, external_id: str, start: date, end: date) -> str:
-    base = settings.public_url.rstrip("/")
-    return f"{base}/reports/value/{external_id}?from={start}&to={end}"
+    from tenure.messaging.tokens import report_token
+
+    token = report_token(settings, external_id, start.isoformat(), end.isoformat())
+    return f"{settings.public_url.rstrip('/')}/reports/value/{token}"
 
 
 def value_reports(

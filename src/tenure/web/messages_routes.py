@@ -360,7 +360,37 @@ def cancel(db: DbDep, identity: WriterDep, message_id: int) -> Response:
     )
 
 
-# -- unsubscribe: no login ---------------------------------------------------------------
+# -- links in client emails: no login ------------------------------------------------------
+@router.get("/reports/value/{token}")
+def value_report_page(request: Request, db: DbDep, token: str) -> Response:
+    """A free client's value report, from the signed link in its email."""
+    from datetime import date
+
+    from fastapi.responses import HTMLResponse
+
+    from tenure.messaging.tokens import read_report_token
+    from tenure.reports.page import value_page
+    from tenure.reports.value import value_reports
+
+    settings = settings_of(request)
+    external_id, start, end = read_report_token(settings, token)
+    found = value_reports(
+        db,
+        warehouse_of(request),
+        settings,
+        date.fromisoformat(start),
+        date.fromisoformat(end),
+        tier=None,
+        accounts=[external_id],
+    )
+    if not found:
+        raise TenureError(f"no clicks on {external_id}'s links from {start} to {end}", 404)
+    # A page of its own (the email links to it): its one style block is inline, and it runs
+    # no script at all.
+    policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+    return HTMLResponse(value_page(found[0]), headers={"Content-Security-Policy": policy})
+
+
 @router.get("/unsubscribe/{token}")
 def unsubscribe_page(request: Request, db: DbDep, token: str) -> Response:
     email, _ = read_unsubscribe_token(settings_of(request), token)
