@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     mail_daily_limit: int = Field(
         default=500, ge=0, description="At most this many messages sent per UTC day."
     )
+    mail_touches_per_week: int = Field(
+        default=0,
+        ge=0,
+        description="At most this many client messages to one person in 7 days, across every "
+        "sender (CSMs, announcements, surveys, the agent); more wait their turn. 0: no limit.",
+    )
     mail_max_attempts: int = Field(
         default=5, ge=1, description="Attempts before a message that keeps failing is failed."
     )

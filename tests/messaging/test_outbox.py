@@ -280,3 +280,24 @@ def test_tenure_serve_sends_approved_mail_in_the_background(
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
+
+
+def test_the_touch_budget_holds_a_second_message_to_the_same_person(
+    booked: Cli, smtp: SmtpServer, mail_env: dict[str, str]
+) -> None:
+    budgeted = Cli({**mail_env, "TENURE_MAIL_TOUCHES_PER_WEEK": "1"})
+    for _ in range(2):
+        [message] = draft(booked, "--contact", "carla@acme.com")
+        booked("mail", "approve", str(message["id"]), "--as", MANAGER)
+    [other] = draft(booked, "--contact", "dan@acme.com")  # another person: a budget of its own
+    booked("mail", "approve", str(other["id"]), "--as", MANAGER)
+    result = budgeted("mail", "send")
+    assert "2 sent" in result.stderr
+    assert "1 held by the touch budget" in result.stderr
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == ["carla@acme.com", "dan@acme.com"]
+    rows = budgeted("mail", "list", "--status", "approved", "--format", "json").json()
+    [held] = rows  # type: ignore[misc]
+    assert held["to_email"] == "carla@acme.com"
+    assert held["attempts"] == 0
+    assert str(held["last_answer"]).startswith("touch budget: 1 client messages to carla@acme.com")
+    assert held["next_attempt_at"] is not None

@@ -46,6 +46,8 @@ class SendReport:
     bounced: list[int] = field(default_factory=list)
     suppressed: list[int] = field(default_factory=list)
     recovered: list[int] = field(default_factory=list)
+    # Held back by the per-person touch budget until a later day.
+    waiting: list[int] = field(default_factory=list)
     # Set when the daily limit stopped the run: how many approved messages still wait.
     limit_reached: int | None = None
 
@@ -57,6 +59,8 @@ class SendReport:
             f"{len(self.bounced)} bounced",
             f"{len(self.suppressed)} suppressed",
         ]
+        if self.waiting:
+            parts.append(f"{len(self.waiting)} held by the touch budget")
         if self.recovered:
             parts.append(f"{len(self.recovered)} recovered from a stopped sender")
         return ", ".join(parts)
@@ -149,6 +153,31 @@ def _claim(session: Session, now: datetime) -> int | None:
     return None
 
 
+def _touch_budget(
+    session: Session, settings: Settings, message: Message, now: datetime
+) -> datetime | None:
+    """When a client message over the person's weekly budget may go; None: it may go now."""
+    budget = settings.mail_touches_per_week
+    if not budget or message.audience != "client":
+        return None
+    week = now - timedelta(days=7)
+    recent = session.scalars(
+        select(Message.sent_at)
+        .where(
+            Message.to_email == message.to_email,
+            Message.audience == "client",
+            Message.sent_at >= week,
+        )
+        .order_by(Message.sent_at.desc())
+    ).all()
+    if len(recent) < budget:
+        return None
+    # The budget frees up when the oldest of the last `budget` sends is a week old.
+    oldest = recent[budget - 1]
+    assert oldest is not None  # filtered on sent_at above
+    return oldest + timedelta(days=7)
+
+
 def _waiting(session: Session) -> int:
     from sqlalchemy import func
 
@@ -205,6 +234,18 @@ def _attempt(
                 f"not sent: {message.to_email} is suppressed ({suppressed.reason})"
             )
             report.suppressed.append(message_id)
+            return
+        waits = _touch_budget(session, settings, message, clock())
+        if waits is not None:
+            message.status = service.APPROVED
+            message.phase = None
+            message.attempts -= 1  # not an attempt: it was never tried
+            message.next_attempt_at = waits
+            message.last_answer = (
+                f"touch budget: {settings.mail_touches_per_week} client messages to "
+                f"{message.to_email} in 7 days already; waits until {waits:%Y-%m-%d %H:%M} UTC"
+            )
+            report.waiting.append(message_id)
             return
         author = message.author_user
         payload = email_bytes(settings, message, author)
