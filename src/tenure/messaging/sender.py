@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
@@ -179,8 +179,6 @@ def _touch_budget(
 
 
 def _waiting(session: Session) -> int:
-    from sqlalchemy import func
-
     count = session.scalar(
         select(func.count()).select_from(Message).where(Message.status == service.APPROVED)
     )
