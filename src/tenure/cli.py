@@ -14,6 +14,7 @@ from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.output import stderr
 from tenure.messaging.cli import (
+    add_consent_commands,
     announce_command,
     contacts_app,
     handoff_app,
@@ -54,6 +55,7 @@ app.add_typer(playbook_app, name="playbook")
 app.add_typer(template_app, name="template")
 app.add_typer(mail_app, name="mail")
 app.add_typer(contacts_app, name="contacts")
+add_consent_commands(contacts_app)
 app.add_typer(incident_app, name="incident")
 app.add_typer(report_app, name="report")
 app.add_typer(handoff_app, name="handoff")

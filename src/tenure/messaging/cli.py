@@ -19,6 +19,16 @@ from tenure.models import Account, Contact, Suppression, User
 template_app = typer_app("Message templates: load a new version, list them, show one.")
 mail_app = typer_app("The outbox: draft, review, approve and send messages over SMTP.")
 contacts_app = typer_app("Contacts' consent: opt out, opt back in, the suppression list.")
+
+
+def add_consent_commands(group: typer.Typer) -> None:
+    """`opt-out`, `opt-in` and `suppressed` under a `contacts` group (Tenure's own, which
+    other contact commands share)."""
+    group.command("opt-out")(opt_out)
+    group.command("opt-in")(opt_in)
+    group.command("suppressed")(suppressed)
+
+
 handoff_app = typer_app("Hand-offs to support, sales and product: email and signed webhook.")
 
 MESSAGE_COLUMNS = [
@@ -329,7 +339,6 @@ def send(
 
 
 # -- consent ---------------------------------------------------------------------------------
-@contacts_app.command("opt-out")
 def opt_out(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The address that receives nothing more.")],
@@ -344,7 +353,6 @@ def opt_out(
     say(f"{row.email} opted out ({row.reason})")
 
 
-@contacts_app.command("opt-in")
 def opt_in(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="An address on the suppression list.")],
@@ -358,7 +366,6 @@ def opt_in(
     say(f"{service.normalise(email)} opted back in")
 
 
-@contacts_app.command("suppressed")
 def suppressed(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
     """The suppression list: every address Tenure never sends to, with its reason."""
     cli = context(ctx)
