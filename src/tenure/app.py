@@ -132,6 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(usage_router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(intake_router, responses=ERROR_RESPONSES)
+    from tenure.messaging.endpoints import router as messages_router
+
+    app.include_router(messages_router, prefix="/api/v1", responses=ERROR_RESPONSES)
 
     from tenure.web import install as install_web  # pages, static files, audit API
 

@@ -14,9 +14,18 @@ from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.errors import TenureError
 from tenure.kit.output import stderr
+from tenure.messaging.cli import (
+    add_consent_commands,
+    announce_command,
+    handoff_app,
+    mail_app,
+    template_app,
+)
+from tenure.messaging.incident_cli import incident_app
 from tenure.migrate import upgrade
 from tenure.ops.cli import backup_command, restore_command
 from tenure.plans.cli import plan, playbook_app, signals, tasks_app
+from tenure.reports.cli import report_app
 from tenure.retention.churn_cli import churn_app, health_backtest
 from tenure.retention.cli import kpis_command, retention_app
 from tenure.usage.cli import daily, import_events, keys_app, metrics_app, usage_app
@@ -47,6 +56,13 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(playbook_app, name="playbook")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.add_typer(template_app, name="template")
+app.add_typer(mail_app, name="mail")
+add_consent_commands(contacts_app)
+app.add_typer(incident_app, name="incident")
+app.add_typer(report_app, name="report")
+app.add_typer(handoff_app, name="handoff")
+app.command("announce")(announce_command)
 
 
 @app.command()

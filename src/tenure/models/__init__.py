@@ -15,6 +15,7 @@ from tenure.models.enums import (
     TimelineKind,
 )
 from tenure.models.health import AccountHealth, Scorecard
+from tenure.models.messaging import Handoff, Message, MessageTemplate, Suppression
 from tenure.models.plans import PlaybookLibrary, Task
 from tenure.models.usage import WriteKey
 from tenure.models.users import ApiToken, User
@@ -30,11 +31,15 @@ __all__ = [
     "Contact",
     "Contract",
     "ContractStatus",
+    "Handoff",
     "LoginFailure",
+    "Message",
+    "MessageTemplate",
     "PlaybookLibrary",
     "Role",
     "Scorecard",
     "Sentiment",
+    "Suppression",
     "Seniority",
     "SurveyKind",
     "SurveyResponse",

@@ -12,6 +12,7 @@ def routers() -> list[APIRouter]:
         auth,
         book_routes,
         kpis_routes,
+        messages_routes,
         plan_routes,
         renewals_routes,
         team_routes,
@@ -26,6 +27,7 @@ def routers() -> list[APIRouter]:
         kpis_routes.router,
         plan_routes.router,
         usage_routes.router,
+        messages_routes.router,
         team_routes.router,
         admin_routes.router,
     ]
