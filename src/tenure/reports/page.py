@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from tenure.kit.charts import bar_chart
 from tenure.reports.value import ValueReport
-from tenure.web.charts import bar_chart
 
 _ENV = Environment(
     loader=PackageLoader("tenure.reports", "templates"),

@@ -16,9 +16,9 @@ from tenure.health.scorecards import Bands
 from tenure.health.scorecards import Scorecard as ScorecardDefinition
 from tenure.health.service import snapshot_store
 from tenure.health.snapshots import Snapshot, snapshots
+from tenure.kit.charts import Series, Zone, line_chart
 from tenure.models import Account, AccountHealth, Scorecard
 from tenure.warehouse import Warehouse
-from tenure.web.charts import Series, Zone, line_chart
 
 HISTORY_DAYS = 365
 # Metrics a CSM reads first, in this order, when the account has them.

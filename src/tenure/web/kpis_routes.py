@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from tenure.accounts.service import account_names
+from tenure.kit.charts import Interval, interval_chart, line_chart, waterfall_chart
 from tenure.kit.dates import utc_now
 from tenure.kit.errors import TenureError
 from tenure.retention import churn_service
@@ -25,7 +26,6 @@ from tenure.retention.churn import ChurnModel
 from tenure.retention.cohorts import COHORT_MONTHS
 from tenure.retention.kpis import GROUPINGS, KpiReport
 from tenure.web import kpis as page
-from tenure.web.charts import Interval, interval_chart, line_chart, waterfall_chart
 from tenure.web.deps import DbDep, IdentityDep, settings_of, today, warehouse_of
 from tenure.web.routing import WebRoute
 from tenure.web.templating import query, render, short_money

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tenure.accounts.service import account_names
 from tenure.health.service import dashboard
 from tenure.health.views import health_read
+from tenure.kit.charts import meter
 from tenure.kit.cli import parse_date
 from tenure.kit.dates import quarter_bounds
 from tenure.kit.errors import Forbidden, TenureError, from_validation
@@ -36,7 +37,6 @@ from tenure.users.auth import require_may_plan_for
 from tenure.users.service import require_by_email
 from tenure.web import book
 from tenure.web import plan as plan_view
-from tenure.web.charts import meter
 from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today, warehouse_of
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render

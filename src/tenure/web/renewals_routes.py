@@ -10,9 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
+from tenure.kit.charts import bar_chart
 from tenure.models import Account, AccountHealth, Role
 from tenure.retention import service as retention
-from tenure.web.charts import bar_chart
 from tenure.web.deps import DbDep, IdentityDep, settings_of, today, warehouse_of
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render, short_money

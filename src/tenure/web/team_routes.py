@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
+from tenure.kit.charts import meter
 from tenure.kit.dates import quarter_bounds
 from tenure.kit.errors import TenureError
 from tenure.kit.money import total
@@ -18,7 +19,6 @@ from tenure.models import Account, AccountHealth, Contract, Role, Task, User
 from tenure.plans import service as plans
 from tenure.plans.planner import HOURS_PER_WEEK
 from tenure.plans.scheduler import WEEKS
-from tenure.web.charts import meter
 from tenure.web.deps import DbDep, IdentityDep, require_role, settings_of, today, warehouse_of
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render

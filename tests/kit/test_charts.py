@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tenure.web.charts import (
+from tenure.kit.charts import (
     Interval,
     Series,
     Step,
