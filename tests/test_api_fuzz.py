@@ -21,7 +21,7 @@ import pytest
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
 # Each run's time budget (schemathesis fuzzes until it is spent) and examples per operation:
 # the whole test, demo company included, stays under four minutes on a 2-core machine.
-RUNS = {"admin": 70, "viewer": 45, "intake": 20}
+RUNS = {"admin": 60, "viewer": 40, "intake": 15}
 EXAMPLES = 8
 
 
