@@ -153,7 +153,10 @@ def test_every_documented_setting_exists_with_its_default():
     for variable, field in fields.items():
         default = field.default
         # Plain values must be shown as they are; None, paths and collections are described.
-        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        if isinstance(default, bool):  # as the environment variable is written
+            shown = "true" if default else "false"
+        else:
+            shown = f"{default:g}" if isinstance(default, float) else str(default)
         if isinstance(default, bool | int | float | str) and shown not in rows[variable]:
             wrong[variable] = (default, rows[variable])
     assert wrong == {}, f"docs/configuration.md shows other defaults than Settings: {wrong}"
