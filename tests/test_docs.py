@@ -153,8 +153,8 @@ def test_every_documented_setting_exists_with_its_default():
     for variable, field in fields.items():
         default = field.default
         # Plain values must be shown as they are; None, paths and collections are described.
-        if isinstance(default, bool):
-            shown = str(default).lower()  # as an environment variable takes it
+        if isinstance(default, bool):  # as the environment variable is written
+            shown = "true" if default else "false"
         else:
             shown = f"{default:g}" if isinstance(default, float) else str(default)
         if isinstance(default, bool | int | float | str) and shown not in rows[variable]:
