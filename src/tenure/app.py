@@ -61,6 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(usage_router, prefix="/api/v1")
     app.include_router(intake_router)
 
+    from tenure.goals.endpoints import router as goals_router
+
+    app.include_router(goals_router, prefix="/api/v1")
+
     from tenure.web import install as install_web  # pages, static files, audit API
 
     install_web(app)

@@ -10,11 +10,13 @@ import typer
 from tenure.accounts.cli import accounts_app, import_app, note_app
 from tenure.db import Database
 from tenure.demo.cli import demo_app
+from tenure.goals.cli import goals_app
 from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.output import stderr
 from tenure.migrate import upgrade
 from tenure.plans.cli import plan, playbook_app, signals, tasks_app
+from tenure.reports.qbr_cli import qbr_command, qbr_meeting_command
 from tenure.retention.churn_cli import churn_app, health_backtest
 from tenure.retention.cli import kpis_command, retention_app
 from tenure.usage.cli import daily, import_events, keys_app, metrics_app, usage_app
@@ -42,6 +44,9 @@ app.command("plan")(plan)
 app.command("signals")(signals)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(goals_app, name="goals")
+app.command("qbr")(qbr_command)
+app.command("qbr-meeting")(qbr_meeting_command)
 
 
 @app.command()

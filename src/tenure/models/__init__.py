@@ -14,8 +14,10 @@ from tenure.models.enums import (
     Tier,
     TimelineKind,
 )
+from tenure.models.goals import Goal, GoalMilestone, GoalProgress, QbrSnapshot
 from tenure.models.health import AccountHealth, Scorecard
 from tenure.models.plans import PlaybookLibrary, Task
+from tenure.models.surveys import SurveyCampaign, SurveyRecipient
 from tenure.models.usage import WriteKey
 from tenure.models.users import ApiToken, User
 from tenure.models.web import BookMark, WebSession
@@ -30,12 +32,18 @@ __all__ = [
     "Contact",
     "Contract",
     "ContractStatus",
+    "Goal",
+    "GoalMilestone",
+    "GoalProgress",
     "PlaybookLibrary",
+    "QbrSnapshot",
     "Role",
     "Scorecard",
     "Sentiment",
     "Seniority",
+    "SurveyCampaign",
     "SurveyKind",
+    "SurveyRecipient",
     "SurveyResponse",
     "Task",
     "Ticket",

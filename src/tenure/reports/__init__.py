@@ -1,0 +1,1 @@
+"""Reports made from the stored facts: QBR packs (HTML, PDF) and value reports."""
