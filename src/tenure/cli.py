@@ -19,6 +19,7 @@ from tenure.plans.cli import plan, playbook_app, signals, tasks_app
 from tenure.reports.qbr_cli import qbr_command, qbr_meeting_command
 from tenure.retention.churn_cli import churn_app, health_backtest
 from tenure.retention.cli import kpis_command, retention_app
+from tenure.surveys.cli import survey_app
 from tenure.usage.cli import daily, import_events, keys_app, metrics_app, usage_app
 from tenure.users.cli import tokens_app, users_app
 
@@ -45,6 +46,7 @@ app.command("signals")(signals)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(goals_app, name="goals")
+app.add_typer(survey_app, name="survey")
 app.command("qbr")(qbr_command)
 app.command("qbr-meeting")(qbr_meeting_command)
 
