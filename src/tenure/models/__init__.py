@@ -16,6 +16,7 @@ from tenure.models.enums import (
 )
 from tenure.models.goals import Goal, GoalMilestone, GoalProgress, QbrSnapshot
 from tenure.models.health import AccountHealth, Scorecard
+from tenure.models.messaging import Handoff, Message, MessageTemplate, Suppression
 from tenure.models.plans import PlaybookLibrary, Task
 from tenure.models.surveys import SurveyCampaign, SurveyRecipient
 from tenure.models.usage import WriteKey
@@ -35,11 +36,15 @@ __all__ = [
     "Goal",
     "GoalMilestone",
     "GoalProgress",
+    "Handoff",
+    "Message",
+    "MessageTemplate",
     "PlaybookLibrary",
     "QbrSnapshot",
     "Role",
     "Scorecard",
     "Sentiment",
+    "Suppression",
     "Seniority",
     "SurveyCampaign",
     "SurveyKind",

@@ -1,1 +1,2 @@
-"""Reports made from the stored facts: QBR packs (HTML, PDF) and value reports."""
+"""Reports made from the stored facts: value reports that show free clients what paying
+clients see, and QBR packs (HTML, PDF)."""
