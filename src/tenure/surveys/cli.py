@@ -115,11 +115,13 @@ def status(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Invited, delivered, answered, response rate (answered over delivered) and scores."""
-    from tenure.surveys import core, service
+    from tenure.surveys import core, mail, service
 
     cli = context(ctx)
     with cli.unit_of_work() as session:
         campaigns = [service.get_campaign(session, name)] if name else None
+        for campaign in campaigns or service.list_campaigns(session):
+            mail.sync(session, campaign)
         if campaigns is None and by is RatesBy.campaign:
             reads = [service.campaign_read(session, c) for c in service.list_campaigns(session)]
             emit([_record(r) for r in reads], fmt, CAMPAIGN_COLUMNS, title="Survey campaigns")
@@ -138,11 +140,113 @@ def close(
 ) -> None:
     """Close a campaign: its links then say so and take no more answers."""
     from tenure.kit.dates import utc_now
-    from tenure.surveys import service
+    from tenure.surveys import mail, service
 
     cli = context(ctx)
     with cli.unit_of_work() as session:
-        campaign = service.close_campaign(session, service.get_campaign(session, name), utc_now())
+        campaign = service.get_campaign(session, name)
+        mail.sync(session, campaign)
+        service.close_campaign(session, campaign, utc_now())
         read = service.campaign_read(session, campaign)
     rate = "none" if read.response_rate is None else f"{read.response_rate:.0%}"
     stderr.print(f"survey {name} closed: {read.answered} answers, response rate {rate}")
+
+
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="The person who approves the emails (not the campaign's creator); default "
+        "Tenure itself.",
+    ),
+]
+
+
+def _approver(session: Any, email: str | None) -> Any:
+    if email is None:
+        return None
+    from sqlalchemy import select
+
+    from tenure.kit.errors import NotFound
+    from tenure.models import User
+
+    user = session.scalar(select(User).where(User.email == email.lower()))
+    if user is None:
+        raise NotFound(f"--as: no user with email {email!r}")
+    return user
+
+
+def _deliver(cli: Any, name: str) -> None:
+    """Send what is approved now (else `tenure serve` sends it within mail_send_seconds)."""
+    from tenure.messaging.sender import send_approved
+    from tenure.surveys import mail, service
+
+    report = send_approved(cli.database, cli.settings)
+    stderr.print(report.summary())
+    with cli.unit_of_work() as session:
+        mail.sync(session, service.get_campaign(session, name))
+
+
+@survey_app.command("send")
+def send(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The campaign.")],
+    who: AsOption = None,
+    hold: Annotated[
+        bool,
+        typer.Option("--hold", help="Leave the emails waiting for approval in the outbox."),
+    ] = False,
+    now: Annotated[
+        bool, typer.Option("--now", help="Also send the approved emails at once over SMTP.")
+    ] = False,
+    new_wave: Annotated[
+        bool, typer.Option("--new-wave", help="Survey the audience again (a new wave).")
+    ] = False,
+) -> None:
+    """Put one invitation per recipient, with its one-click score links, in the outbox."""
+    from tenure.kit.dates import utc_now
+    from tenure.surveys import mail, service
+
+    cli = context(ctx)
+    with cli.unit_of_work() as session:
+        campaign = service.get_campaign(session, name)
+        approver = _approver(session, who)
+        mailed = mail.invite(
+            session, cli.settings, campaign, utc_now(), approver, not hold, new_wave
+        )
+    stderr.print(
+        f"survey {name}: {mailed.recipients} invitation(s) in the outbox, {mailed.approved} "
+        f"approved" + (f", {len(mailed.suppressed)} suppressed" if mailed.suppressed else "")
+    )
+    if now:
+        _deliver(cli, name)
+
+
+@survey_app.command("remind")
+def remind(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The campaign.")],
+    who: AsOption = None,
+    now: Annotated[
+        bool, typer.Option("--now", help="Also send the approved emails at once over SMTP.")
+    ] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Remind as of this day; default now.")
+    ] = None,
+) -> None:
+    """Remind, once, those who have not answered the campaign's reminder_days after it was
+    sent."""
+    from datetime import UTC, datetime, time
+
+    from tenure.kit.cli import parse_date
+    from tenure.kit.dates import utc_now
+    from tenure.surveys import mail, service
+
+    cli = context(ctx)
+    moment = datetime.combine(parse_date(as_of), time(23, 59), tzinfo=UTC) if as_of else utc_now()
+    with cli.unit_of_work() as session:
+        campaign = service.get_campaign(session, name)
+        mailed = mail.remind(session, cli.settings, campaign, moment, _approver(session, who))
+    stderr.print(f"survey {name}: {mailed.recipients} reminder(s) in the outbox")
+    if now:
+        _deliver(cli, name)

@@ -39,8 +39,9 @@ EDIT_HOURS = 24
 FOLLOW_UP_ACTIVITY = "survey_follow_up"
 DRAFT, SENT, CLOSED = "draft", "sent", "closed"
 # Recipient states: pending (link made, email not sent yet), sent, then bounced or failed
-# (never delivered: out of the response rate).
-PENDING, DELIVERED, UNDELIVERED = "pending", "sent", ("bounced", "failed", "suppressed")
+# (never delivered: out of the response rate), suppressed or cancelled.
+PENDING, DELIVERED = "pending", "sent"
+UNDELIVERED = ("bounced", "failed", "suppressed", "cancelled")
 
 
 class SurveyRefused(TenureError):
@@ -65,17 +66,9 @@ def refused(reason: str) -> SurveyRefused:
 
 
 def signing_key(settings: Settings) -> bytes:
-    """The key that signs survey links; made once and kept in the data dir."""
-    path = settings.data_dir / "survey-signing.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with open(path, "x", encoding="ascii") as handle:
-                handle.write(secrets.token_urlsafe(32))
-            path.chmod(0o600)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-    return path.read_text(encoding="ascii").strip().encode()
+    """The installation's secret key; survey signatures are salted apart from the other
+    links it signs (an unsubscribe token is never a survey token)."""
+    return settings.resolved_secret_key().encode()
 
 
 # -- campaigns --------------------------------------------------------------------------------
