@@ -36,7 +36,7 @@ def _sponsors(database: Database) -> dict[str, str]:
             .where(Contact.is_sponsor.is_(True), Contact.email.is_not(None))
             .where(Account.id.in_(active))
         )
-        return dict(rows)
+        return dict(rows.tuples().all())
 
 
 def _nps_measure(settings, account: str) -> float | None:
