@@ -7,6 +7,9 @@ from sqlalchemy import select
 
 from tenure.db import Database
 from tenure.models import Account, Task, TimelineEntry, TimelineKind
+from tenure.plans.service import KEPT_ON_REPLAN
+from tenure.reports.qbr_meeting import QBR_ACTIVITY
+from tenure.surveys.service import FOLLOW_UP_ACTIVITY
 from tests.conftest import Book, Cli
 
 
@@ -61,6 +64,22 @@ def test_a_qbr_meeting_and_its_agreed_actions(initialised: Cli, book: Book, sett
         "json",
     ).json()
     assert any(t["reference"] == "qbr-acme-2026-11-25.1" for t in listed)
+
+    # Re-planning the quarter keeps what was agreed with the client.
+    cli("plan", "--csm", "ana.silva@example.com", "--quarter-start", "2026-10-01", "--save")
+    replanned = cli(
+        "tasks",
+        "list",
+        "--csm",
+        "ana.silva@example.com",
+        "--quarter-start",
+        "2026-10-01",
+        "--format",
+        "json",
+    ).json()
+    assert any(t["reference"] == "qbr-acme-2026-11-25.1" for t in replanned)
+    assert QBR_ACTIVITY in KEPT_ON_REPLAN
+    assert FOLLOW_UP_ACTIVITY in KEPT_ON_REPLAN
 
     wrong = cli("qbr-meeting", "acme", "--action", "No date here", ok=False)
     assert "write it as TEXT@YYYY-MM-DD" in wrong.stderr

@@ -163,17 +163,14 @@ AsOption = Annotated[
 
 
 def _approver(session: Any, email: str | None) -> Any:
-    if email is None:
-        return None
-    from sqlalchemy import select
+    from tenure.users.service import require_by_email
 
-    from tenure.kit.errors import NotFound
-    from tenure.models import User
+    return None if email is None else require_by_email(session, email)
 
-    user = session.scalar(select(User).where(User.email == email.lower()))
-    if user is None:
-        raise NotFound(f"--as: no user with email {email!r}")
-    return user
+
+NowOption = Annotated[
+    bool, typer.Option("--now", help="Also send the approved emails at once over SMTP.")
+]
 
 
 def _deliver(cli: Any, name: str) -> None:
@@ -196,9 +193,7 @@ def send(
         bool,
         typer.Option("--hold", help="Leave the emails waiting for approval in the outbox."),
     ] = False,
-    now: Annotated[
-        bool, typer.Option("--now", help="Also send the approved emails at once over SMTP.")
-    ] = False,
+    now: NowOption = False,
     new_wave: Annotated[
         bool, typer.Option("--new-wave", help="Survey the audience again (a new wave).")
     ] = False,
@@ -227,9 +222,7 @@ def remind(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The campaign.")],
     who: AsOption = None,
-    now: Annotated[
-        bool, typer.Option("--now", help="Also send the approved emails at once over SMTP.")
-    ] = False,
+    now: NowOption = False,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Remind as of this day; default now.")
     ] = None,
