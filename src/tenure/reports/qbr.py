@@ -136,46 +136,51 @@ def _usage(
 
     source = source_for(settings, warehouse)
     con = source.connect()
-    events = source.events(con, first, end)
-    events = events.filter(
-        events.type == "track",
-        events.timestamp >= _start_of(first),
-        events.timestamp < _start_of(end + timedelta(days=1)),
-    )
-    feature = compute.property_text(events.properties, FEATURE_PROPERTY, source.engine)
-    events = events.mutate(feature=feature.fill_null(events.event), day=events.timestamp.date())
-    mine = events.filter(events.account_external_id == account.external_id)
-    rows = mine.group_by(["day", "feature", "user_id"]).aggregate(events=mine.count()).to_pyarrow()
-    usage_rows = [
-        core.UsageRow(d, f, u, int(n))
-        for d, f, u, n in zip(
-            rows.column("day").to_pylist(),
-            rows.column("feature").to_pylist(),
-            rows.column("user_id").to_pylist(),
-            rows.column("events").to_pylist(),
-            strict=True,
+    try:
+        events = source.events(con, first, end)
+        events = events.filter(
+            events.type == "track",
+            events.timestamp >= _start_of(first),
+            events.timestamp < _start_of(end + timedelta(days=1)),
         )
-    ]
-    months = sorted(
-        {core.month_key(first + timedelta(days=n)) for n in range((end - first).days + 1)}
-    )
-    usage = core.usage_by(usage_rows, months)
-    # What a paying account gets: every feature paying clients used this quarter (the product
-    # has no per-plan feature list; an account's `features` attribute narrows it when set).
-    paying = list(session.scalars(select(Account.external_id).where(Account.tier == Tier.paid)))
-    listed = account.attributes.get("features")
-    if isinstance(listed, str):
-        paid_for = {f.strip() for f in listed.split(";") if f.strip()}
-    elif account.tier is Tier.paid:
-        book = events.filter(events.account_external_id.isin(paying))
-        named = book.filter(book.feature != book.event)  # events that name their feature
-        table = named.select("feature").distinct().to_pyarrow()
-        paid_for = set(pc.drop_null(table.column("feature")).to_pylist())
-    else:
-        paid_for = set()
-    used = {r.feature for r in usage_rows}
-    usage["gaps"] = core.adoption_gaps(paid_for, used)
-    usage["paid_for"] = len(paid_for)
+        feature = compute.property_text(events.properties, FEATURE_PROPERTY, source.engine)
+        events = events.mutate(feature=feature.fill_null(events.event), day=events.timestamp.date())
+        mine = events.filter(events.account_external_id == account.external_id)
+        rows = (
+            mine.group_by(["day", "feature", "user_id"]).aggregate(events=mine.count()).to_pyarrow()
+        )
+        usage_rows = [
+            core.UsageRow(d, f, u, int(n))
+            for d, f, u, n in zip(
+                rows.column("day").to_pylist(),
+                rows.column("feature").to_pylist(),
+                rows.column("user_id").to_pylist(),
+                rows.column("events").to_pylist(),
+                strict=True,
+            )
+        ]
+        months = sorted(
+            {core.month_key(first + timedelta(days=n)) for n in range((end - first).days + 1)}
+        )
+        usage = core.usage_by(usage_rows, months)
+        # What a paying account gets: every feature paying clients used this quarter (the product
+        # has no per-plan feature list; an account's `features` attribute narrows it when set).
+        paying = list(session.scalars(select(Account.external_id).where(Account.tier == Tier.paid)))
+        listed = account.attributes.get("features")
+        if isinstance(listed, str):
+            paid_for = {f.strip() for f in listed.split(";") if f.strip()}
+        elif account.tier is Tier.paid:
+            book = events.filter(events.account_external_id.isin(paying))
+            named = book.filter(book.feature != book.event)  # events that name their feature
+            table = named.select("feature").distinct().to_pyarrow()
+            paid_for = set(pc.drop_null(table.column("feature")).to_pylist())
+        else:
+            paid_for = set()
+        used = {r.feature for r in usage_rows}
+        usage["gaps"] = core.adoption_gaps(paid_for, used)
+        usage["paid_for"] = len(paid_for)
+    finally:
+        con.disconnect()
     metric = warehouse.metrics.read([ACTIVE_USERS_METRIC], [account.external_id], first, end)
     usage["active_users"] = [
         [d, v]
