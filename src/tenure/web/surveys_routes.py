@@ -14,7 +14,7 @@ from tenure.kit.errors import TenureError
 from tenure.models import SurveyRecipient
 from tenure.surveys import core, service
 from tenure.surveys.schemas import AnswerEdit
-from tenure.web.deps import DbDep, settings_of
+from tenure.web.deps import DbDep, IdentityDep, settings_of
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render
 
@@ -124,3 +124,26 @@ def survey_edit(
         return _refused(request, error)
     _audit(db, answered.recipient, "survey.edit")
     return _page(request, answered.recipient, edit=answered.edit_token, saved=True)
+
+
+@router.get("/surveys")
+def surveys_page(
+    request: Request, db: DbDep, _identity: IdentityDep, by: str = "account"
+) -> Response:
+    """Every campaign with its response rate and scores, and the rates of one campaign per
+    account or segment (`?campaign=NAME&by=segment`)."""
+    if by not in ("account", "segment"):
+        raise TenureError(f"by: {by!r}: account or segment", 422)
+    campaigns = [service.campaign_read(db, c) for c in service.list_campaigns(db)]
+    chosen_name = request.query_params.get("campaign") or (
+        campaigns[-1].name if campaigns else None
+    )
+    rows = []
+    if chosen_name:
+        chosen = service.get_campaign(db, chosen_name)
+        rows = core.response_rates(service.recipient_rows(db, chosen), by)
+    return render(
+        request,
+        "surveys.html",
+        {"campaigns": campaigns, "chosen": chosen_name, "by": by, "rows": rows},
+    )
