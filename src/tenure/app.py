@@ -59,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from tenure.usage.intake import router as intake_router
 
     app.include_router(usage_router, prefix="/api/v1")
+    from tenure.messaging.endpoints import router as messages_router
+
+    app.include_router(messages_router, prefix="/api/v1")
     app.include_router(intake_router)
 
     from tenure.goals.endpoints import router as goals_router

@@ -14,7 +14,13 @@ from tenure.goals.cli import goals_app
 from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.output import stderr
-from tenure.messaging.cli import contacts_app, mail_app, template_app
+from tenure.messaging.cli import (
+    announce_command,
+    contacts_app,
+    handoff_app,
+    mail_app,
+    template_app,
+)
 from tenure.messaging.incident_cli import incident_app
 from tenure.migrate import upgrade
 from tenure.plans.cli import plan, playbook_app, signals, tasks_app
@@ -57,6 +63,8 @@ app.add_typer(mail_app, name="mail")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(incident_app, name="incident")
 app.add_typer(report_app, name="report")
+app.add_typer(handoff_app, name="handoff")
+app.command("announce")(announce_command)
 
 
 @app.command()

@@ -225,3 +225,45 @@ def test_the_value_report_email_carries_its_chart_as_an_inline_png() -> None:
     assert len(images) == 1
     assert images[0]["Content-ID"] == "<chart@t>"
     assert images[0].get_content().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_pilots_story_comes_from_its_own_campaign_events(
+    shortener: tuple[Cli, Path],
+) -> None:
+    from tenure.config import Settings
+    from tenure.db import Database
+    from tenure.reports.pilots import PILOT_DAYS, pilot_story
+    from tenure.warehouse import Warehouse
+
+    cli, _ = shortener
+    as_of = date(2026, 11, 22)
+    start = date.fromordinal(as_of.toordinal() - PILOT_DAYS)
+    reports = cli(
+        "report",
+        "value",
+        "--from",
+        str(start),
+        "--to",
+        str(as_of),
+        "--dry-run",
+        "--format",
+        "json",
+    ).json()
+    assert isinstance(reports, list)
+    pilot = next(r for r in reports if any(c["links_created"] for c in r["campaigns"]))
+    best = max(
+        (c for c in pilot["campaigns"] if c["links_created"]),
+        key=lambda c: (c["share_clicked"] or 0, c["count"]),
+    )
+    settings = Settings(data_dir=Path(cli.env["TENURE_DATA_DIR"]))
+    database = Database(settings)
+    try:
+        with database.sessions() as session:
+            what, result = pilot_story(
+                session, Warehouse(settings), settings, pilot["account_external_id"], as_of
+            )
+    finally:
+        database.dispose()
+    assert f"each of the {best['links_created']:,} recipients" in what
+    assert repr(best["campaign"]) in what
+    assert result.startswith(f"{best['share_clicked']:.0%} of the recipients clicked")

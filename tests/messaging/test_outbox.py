@@ -251,3 +251,32 @@ def test_the_daily_limit_stops_sending_with_a_clear_message(
     assert "daily sending limit of 1 reached (TENURE_MAIL_DAILY_LIMIT)" in result.stderr
     assert "1 approved message(s) wait for tomorrow" in result.stderr
     assert len(smtp.received) == 1
+
+
+@pytest.mark.slow
+def test_tenure_serve_sends_approved_mail_in_the_background(
+    booked: Cli, mail_env: dict[str, str], smtp: SmtpServer
+) -> None:
+    from tests.messaging.smtp import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [*TENURE, "serve", "--port", str(port)],
+        env={**os.environ, **mail_env, "TENURE_MAIL_SEND_SECONDS": "0.3"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        [message] = draft(booked, "--contact", "dan@acme.com")
+        booked("mail", "approve", str(message["id"]), "--as", MANAGER)
+        smtp.wait_for(1, timeout=60)
+        [row] = booked("mail", "list", "--format", "json").json()  # type: ignore[misc]
+        deadline = time.monotonic() + 30
+        while row["status"] != "sent" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            [row] = booked("mail", "list", "--format", "json").json()  # type: ignore[misc]
+        assert row["status"] == "sent"
+        assert [r.rcpt_tos for r in smtp.received] == [["dan@acme.com"]]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)

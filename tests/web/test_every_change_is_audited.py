@@ -34,6 +34,8 @@ NOT_CHANGES = {
         "write key (no person), appended to the intake log at up to 100k events/s"
         for call in ("batch", "identify", "group", "track", "page", "screen", "alias")
     },
+    ("POST", "/unsubscribe/{token}"): "a recipient's own opt-out, authorised by the signed "
+    "token in the link (no Tenure user); audited with no actor and kept on the suppression list",
     ("POST", "/s/answer"): "a client's own survey answer through its signed link (no login, "
     "no person of ours): audited as survey.edit without an actor",
 }
@@ -189,6 +191,31 @@ def _web_task(world: World, who: str, verb: str) -> Any:
     return world.web(who, f"/plan/tasks/{world.task_ids[0]}/{verb}")
 
 
+def _draft(world: World) -> int:
+    """A fresh draft to Carla at acme, written by the acme CSM."""
+    drafted = world.cli(
+        "mail",
+        "draft",
+        "--template",
+        "renewal_reminder",
+        "--account",
+        "acme",
+        "--contact",
+        "carla@acme.com",
+        "--author",
+        PEOPLE["csm"],
+        "--format",
+        "json",
+    )
+    return int(drafted.json()[0]["id"])
+
+
+def _suppressed(world: World) -> str:
+    email = f"gone{world.n()}@acme.com"
+    world.cli("contacts", "opt-out", email)
+    return email
+
+
 CHANGES: dict[tuple[str, str], Change] = {
     # -- the web app -------------------------------------------------------------------------
     ("POST", "/login"): Change("session.login", "web", ALL, (), _login),
@@ -252,6 +279,63 @@ CHANGES: dict[tuple[str, str], Change] = {
         ("admin", "manager", "csm"),
         ("other_csm", "viewer"),
         lambda w, who: _web_task(w, who, "reopen"),
+    ),
+    ("POST", "/messages"): Change(
+        "message.draft",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(
+            who,
+            "/messages",
+            {"template": "renewal_reminder", "account": "acme", "contact": "carla@acme.com"},
+        ),
+    ),
+    ("POST", "/messages/{message_id}"): Change(
+        "message.edit",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(
+            who, f"/messages/{_draft(w)}", {"subject": "S", "text": "T", "html": "<p>H</p>"}
+        ),
+    ),
+    ("POST", "/messages/{message_id}/approve"): Change(
+        "message.approve",
+        "web",
+        MANAGERS,
+        ("csm", "other_csm", "viewer"),  # the CSM wrote it: someone else approves
+        lambda w, who: w.web(who, f"/messages/{_draft(w)}/approve"),
+    ),
+    ("POST", "/messages/{message_id}/cancel"): Change(
+        "message.cancel",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(who, f"/messages/{_draft(w)}/cancel"),
+    ),
+    ("POST", "/messages/announce"): Change(
+        "message.announce",
+        "web",
+        MANAGERS,
+        NOT_MANAGERS,
+        lambda w, who: w.web(
+            who, "/messages/announce", {"template": "qbr_invitation", "where": "tier=paid"}
+        ),
+    ),
+    ("POST", "/messages/incident"): Change(
+        "message.incident",
+        "web",
+        MANAGERS,
+        NOT_MANAGERS,
+        lambda w, who: w.web(
+            who,
+            "/messages/incident",
+            {"from": "2026-11-20T14:05", "to": "2026-11-20T14:40", "summary": "slow"},
+        ),
+    ),
+    ("POST", "/messages/send"): Change(
+        "mail.send", "web", MANAGERS, NOT_MANAGERS, lambda w, who: w.web(who, "/messages/send")
     ),
     ("POST", "/accounts/{external_id}/goals/{goal_id}/progress"): Change(
         "goal.progress",
@@ -358,6 +442,60 @@ CHANGES: dict[tuple[str, str], Change] = {
         MANAGERS,
         NOT_MANAGERS,
         lambda w, who: w.post(who, f"/api/v1/surveys/{_survey(w)}/close"),
+    ),
+    ("POST", "/api/v1/messages"): Change(
+        "message.draft",
+        "api",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.post(
+            who,
+            "/api/v1/messages",
+            json={
+                "template": "renewal_reminder",
+                "account_external_id": "acme",
+                "contact_email": "carla@acme.com",
+            },
+        ),
+    ),
+    ("PATCH", "/api/v1/messages/{message_id}"): Change(
+        "message.edit",
+        "api",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.api.patch(
+            f"/api/v1/messages/{_draft(w)}", headers=w.token(who), json={"subject": "New"}
+        ),
+    ),
+    ("POST", "/api/v1/messages/{message_id}/approve"): Change(
+        "message.approve",
+        "api",
+        MANAGERS,
+        ("csm", "other_csm", "viewer"),
+        lambda w, who: w.post(who, f"/api/v1/messages/{_draft(w)}/approve"),
+    ),
+    ("POST", "/api/v1/messages/{message_id}/cancel"): Change(
+        "message.cancel",
+        "api",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.post(who, f"/api/v1/messages/{_draft(w)}/cancel"),
+    ),
+    ("POST", "/api/v1/suppressions"): Change(
+        "contact.opt_out",
+        "api",
+        ("admin", "manager", "csm", "other_csm"),
+        ("viewer",),
+        lambda w, who: w.post(
+            who, "/api/v1/suppressions", json={"email": f"x{w.n()}@acme.com", "reason": "manual"}
+        ),
+    ),
+    ("DELETE", "/api/v1/suppressions/{email}"): Change(
+        "contact.opt_in",
+        "api",
+        MANAGERS,
+        NOT_MANAGERS,
+        lambda w, who: w.api.delete(f"/api/v1/suppressions/{_suppressed(w)}", headers=w.token(who)),
     ),
     ("POST", "/api/v1/accounts/{external_id}/timeline"): Change(
         "timeline.add",

@@ -280,6 +280,8 @@ class TimelineRead(BaseModel):
     at: datetime
     text: str
     sentiment: Sentiment | None
+    # A sent message (kind = message): the outbox row with its text.
+    message_id: int | None = None
 
 
 class AccountStory(BaseModel):

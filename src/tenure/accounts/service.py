@@ -284,6 +284,7 @@ def timeline_read(account: Account, entry: TimelineEntry) -> TimelineRead:
         at=entry.at,
         text=entry.text,
         sentiment=entry.sentiment,
+        message_id=entry.message_id,
     )
 
 

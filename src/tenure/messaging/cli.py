@@ -19,6 +19,7 @@ from tenure.models import Account, Contact, Suppression, User
 template_app = typer_app("Message templates: load a new version, list them, show one.")
 mail_app = typer_app("The outbox: draft, review, approve and send messages over SMTP.")
 contacts_app = typer_app("Contacts' consent: opt out, opt back in, the suppression list.")
+handoff_app = typer_app("Hand-offs to support, sales and product: email and signed webhook.")
 
 MESSAGE_COLUMNS = [
     "id",
@@ -255,10 +256,24 @@ def _each(ctx: typer.Context, ids: list[int], who: str | None, verb: str, action
 @mail_app.command("approve")
 def approve(
     ctx: typer.Context,
-    ids: Annotated[list[int], typer.Argument(help="Message ids.")],
+    ids: Annotated[list[int] | None, typer.Argument(help="Message ids.")] = None,
+    batch: Annotated[
+        str | None, typer.Option(help="Every draft of this announcement or incident.")
+    ] = None,
     who: AsOption = None,
 ) -> None:
     """Approve messages for sending (the author of a client message cannot approve it)."""
+    ids = list(ids or [])
+    if batch is not None:
+        cli = context(ctx)
+        with cli.unit_of_work() as session:
+            waiting = service.list_messages(
+                session, statuses=list(service.EDITABLE), batch=batch, limit=100_000
+            )
+            ids += [m.id for m in waiting]
+        say(f"batch {batch}: {len(waiting)} messages waiting for approval")
+    if not ids:
+        raise TenureError("name message ids or --batch")
     _each(
         ctx,
         ids,
@@ -298,11 +313,13 @@ def send(
     limit: Annotated[int | None, typer.Option(help="Send at most this many.")] = None,
 ) -> None:
     """Send the approved messages that are due over SMTP (each exactly once)."""
+    from tenure.messaging.handoffs import deliver_webhooks
     from tenure.messaging.sender import send_approved
 
     cli = context(ctx)
     report = send_approved(cli.database, cli.settings, limit=limit)
     say(report.summary())
+    say(deliver_webhooks(cli.database, cli.settings).summary())
     if report.limit_reached:
         raise TenureError(
             f"daily sending limit of {cli.settings.mail_daily_limit} reached "
@@ -349,3 +366,141 @@ def suppressed(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> No
         rows = session.scalars(select(Suppression).order_by(Suppression.email))
         records = [schemas.suppression_read(r).model_dump() for r in rows]
     emit(records, fmt, title="Suppression list")
+
+
+# -- hand-offs -------------------------------------------------------------------------------
+HANDOFF_COLUMNS = [
+    "id",
+    "account_external_id",
+    "lane",
+    "summary",
+    "author",
+    "message_status",
+    "webhook_status",
+    "webhook_attempts",
+    "webhook_answer",
+]
+
+
+@handoff_app.command("create")
+def create_handoff(
+    ctx: typer.Context,
+    account_id: Annotated[str, typer.Option("--account", help="The account's external id.")],
+    lane: Annotated[str, typer.Option(help="support, sales or product.")],
+    summary: Annotated[str, typer.Option(help="What is handed off, in one line.")],
+    evidence: Annotated[
+        list[str] | None, typer.Option(help="A piece of evidence (repeatable).")
+    ] = None,
+    who: AsOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Hand work to a colleague's lane: an internal email (sent by `tenure mail send` and
+    `tenure serve`) and/or a signed webhook, shown on the account's timeline."""
+    from tenure.accounts.service import get_account
+    from tenure.messaging.handoffs import hand_off, handoff_record
+
+    cli = context(ctx)
+    with cli.unit_of_work() as session:
+        row = hand_off(
+            session,
+            cli.settings,
+            account=get_account(session, account_id),
+            lane=lane,
+            summary=summary,
+            evidence=evidence or [],
+            author=user_or_none(session, who),
+        )
+        record = handoff_record(row)
+    emit([record], fmt, columns=HANDOFF_COLUMNS, title="Hand-off")
+
+
+@handoff_app.command("list")
+def list_handoffs(
+    ctx: typer.Context,
+    account_id: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Hand-offs, newest first, with where their email and webhook are."""
+    from tenure.accounts.service import get_account
+    from tenure.messaging import handoffs
+
+    cli = context(ctx)
+    with cli.unit_of_work() as session:
+        account = get_account(session, account_id) if account_id else None
+        records = [handoffs.handoff_record(r) for r in handoffs.list_handoffs(session, account)]
+    emit(records, fmt, columns=HANDOFF_COLUMNS, title="Hand-offs")
+
+
+@handoff_app.command("deliver")
+def deliver(ctx: typer.Context) -> None:
+    """Post the hand-off webhooks that are due (retries included)."""
+    from tenure.messaging.handoffs import deliver_webhooks
+
+    cli = context(ctx)
+    say(deliver_webhooks(cli.database, cli.settings).summary())
+
+
+# -- announcements ---------------------------------------------------------------------------
+RECIPIENT_COLUMNS = ["account_external_id", "account_name", "name", "email", "role", "suppressed"]
+
+
+def announce_command(
+    ctx: typer.Context,
+    template: Annotated[str, typer.Option("--template", help="A client template's name.")],
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            help="Account filter KEY=VALUE (repeatable): tier, segment, industry, "
+            "lifecycle_stage, csm, health, renewal_within, attribute:NAME.",
+        ),
+    ] = None,
+    contacts: Annotated[
+        str, typer.Option("--contacts", help="all, sponsor or seniority:LEVEL[,LEVEL].")
+    ] = "all",
+    var: VarOption = None,
+    vars_file: VarsFileOption = None,
+    reason: Annotated[str, typer.Option(help="Why it is sent (on the timeline).")] = (
+        "announcement"
+    ),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the recipients and count them; draft nothing.")
+    ] = False,
+    who: AsOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Announce to a segment: the recipients and their count first, then one draft per
+    contact (pending approval, one batch; approve it with `tenure mail approve --batch`)."""
+    from tenure.messaging import announcements
+
+    cli = context(ctx)
+    day = parse_date(as_of)
+    filters = announcements.parse_filters(where or [])
+    extra = extra_variables(var, vars_file)
+    with cli.unit_of_work() as session:
+        found = announcements.recipients(session, cli.settings, filters, contacts, day)
+        records = [vars(r) for r in found]
+        if not dry_run:
+            service.get_template(session, template)
+            drafted = announcements.announce(
+                session,
+                cli.settings,
+                template=template,
+                filters=filters,
+                role=contacts,
+                author=user_or_none(session, who),
+                reason=reason,
+                variables=extra,
+                as_of=day,
+                warehouse=cli.warehouse,
+            )
+    emit(records, fmt, columns=RECIPIENT_COLUMNS, title="Recipients")
+    blocked = sum(1 for r in found if r.suppressed)
+    accounts = len({r.account_external_id for r in found})
+    say(f"{len(found)} recipients at {accounts} accounts ({blocked} opted out or bounced)")
+    if dry_run:
+        say("nothing drafted (--dry-run)")
+    else:
+        batch = drafted[0].batch if drafted else ""
+        say(f"{len(drafted)} messages drafted for approval: batch {batch}")

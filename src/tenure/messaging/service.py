@@ -401,6 +401,12 @@ def _check_manage(user: User | None, message: Message) -> None:
         raise Forbidden(f"message {message.id}: not yours, nor for one of your accounts")
 
 
+def require_visible(user: User, message: Message) -> None:
+    """Viewers read every message; others read those they may act on."""
+    if user.role is not Role.viewer:
+        _check_manage(user, message)
+
+
 def edit_message(
     session: Session,
     message: Message,

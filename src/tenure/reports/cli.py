@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tenure.kit.cli import FormatOption, context, parse_date, typer_app
+from tenure.kit.cli import AsOfOption, FormatOption, context, parse_date, typer_app
 from tenure.kit.output import OutputFormat, emit
 from tenure.messaging.cli import AsOption, say, user_or_none
 from tenure.models import Tier
@@ -103,3 +103,39 @@ def value(
         say(f"{len(reports)} reports; nothing drafted (--dry-run)")
     else:
         say(f"{len(reports)} reports; {len(drafted)} emails drafted for approval")
+
+
+@report_app.command("pilots")
+def pilots(
+    ctx: typer.Context,
+    like: Annotated[str, typer.Option("--like", help="The successful pilot's external id.")],
+    what: Annotated[
+        str | None, typer.Option(help="What the pilot did; default read from its campaigns.")
+    ] = None,
+    result: Annotated[
+        str | None, typer.Option(help="What came of it; default read from its campaigns.")
+    ] = None,
+    as_of: AsOfOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the lookalikes; draft nothing.")
+    ] = False,
+    who: AsOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Outreach to the accounts whose usage resembles a successful pilot's (the lookalike
+    signal), naming what the pilot did: drafted to each one's sponsor (else its contacts)."""
+    from tenure.reports.pilots import draft_pilot_outreach, lookalikes
+
+    day = parse_date(as_of)
+    cli = context(ctx)
+    with cli.unit_of_work() as session:
+        if dry_run:
+            found = lookalikes(session, cli.warehouse, cli.settings, like, day)
+            drafted: list[Any] = []
+        else:
+            author = user_or_none(session, who)
+            found, drafted = draft_pilot_outreach(
+                session, cli.warehouse, cli.settings, like, day, author, what, result
+            )
+    emit([vars(f) for f in found], fmt, title=f"Accounts like {like}")
+    say(f"{len(found)} lookalikes; {len(drafted)} messages drafted for approval")

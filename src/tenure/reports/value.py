@@ -100,7 +100,7 @@ def value_reports(
         select(Account).where(Account.external_id.in_(chosen)).options(selectinload(Account.owner))
     ).all()
     names = {a.external_id: a for a in rows}
-    campaigns = _campaigns(session, warehouse, settings, start, end, set(chosen))
+    campaigns = campaigns_of(session, warehouse, settings, start, end, set(chosen))
     reports = []
     for external_id in sorted(chosen, key=lambda a: (-totals[a], a)):
         account = names.get(external_id)
@@ -133,7 +133,7 @@ def value_reports(
     return reports
 
 
-def _campaigns(
+def campaigns_of(
     session: Session,
     warehouse: Warehouse,
     settings: Settings,
