@@ -153,7 +153,7 @@ def test_a_campaign_to_the_demo_sponsors_from_email_to_kpis_and_health(settings,
                 assert comment == "Reports have been slow for weeks"
 
                 # The detractor's answer is a task for the account's CSM, due within a day.
-                task = session.scalar(select(Task).where(Task.activity == "survey_follow_up"))
+                task = session.scalar(select(Task).where(Task.activity == "detractor_follow_up"))
                 assert task is not None
                 assert task.owner.email == csm
                 assert task.account is not None
@@ -162,7 +162,7 @@ def test_a_campaign_to_the_demo_sponsors_from_email_to_kpis_and_health(settings,
                 assert "Reports have been slow for weeks" in task.description
                 assert (
                     session.scalar(
-                        select(Task).where(Task.activity == "survey_follow_up").offset(1)
+                        select(Task).where(Task.activity == "detractor_follow_up").offset(1)
                     )
                     is None
                 )

@@ -102,7 +102,7 @@ def test_bounce_reminder_once_one_answer_and_a_closed_survey(world):
         )
         assert recipient is not None
         assert recipient.follow_up_answer is None
-        tasks = session.scalars(select(Task).where(Task.activity == "survey_follow_up")).all()
+        tasks = session.scalars(select(Task).where(Task.activity == "detractor_follow_up")).all()
         assert len(tasks) == 1  # CSAT 2 then 1: one follow-up, kept up to date
         assert "Support is very slow" in tasks[0].description
         assert tasks[0].owner.email == "ana.silva@example.com"

@@ -552,7 +552,7 @@ def _kept(task: Task, quarter_start: date) -> PlannedActivity:
 
 # Tasks made outside the planner (a detractor's survey follow-up, a QBR meeting's agreed
 # actions) are commitments to a client: re-planning the quarter never drops them.
-KEPT_ON_REPLAN = ("survey_follow_up", "qbr_action")
+KEPT_ON_REPLAN = ("detractor_follow_up", "qbr_action")
 
 
 def save_plan(session: Session, outcome: PlanOutcome, quarter_start: date) -> int:

@@ -36,7 +36,7 @@ from tenure.surveys.schemas import AnswerEdit, Audience, CampaignCreate, Campaig
 
 # How long the answer page may change the score or add a comment after the click.
 EDIT_HOURS = 24
-FOLLOW_UP_ACTIVITY = "survey_follow_up"
+FOLLOW_UP_ACTIVITY = "detractor_follow_up"
 DRAFT, SENT, CLOSED = "draft", "sent", "closed"
 # Recipient states: pending (link made, email not sent yet), sent, then bounced or failed
 # (never delivered: out of the response rate), suppressed or cancelled.
