@@ -31,7 +31,14 @@ from datetime import date, timedelta
 
 from tenure.plans.planner import NewClient, PlanRequest, prepare
 from tenure.plans.playbooks import default_library
-from tenure.plans.scheduler import Candidate, Schedule, greedy_edf, schedule, violations
+from tenure.plans.scheduler import (
+    Candidate,
+    Objective,
+    Schedule,
+    greedy_edf,
+    schedule,
+    violations,
+)
 from tenure.plans.signals import AccountFacts, compute_signals
 
 QUARTER_START = date(2027, 1, 4)
@@ -64,8 +71,11 @@ def account(rng: random.Random, i: int) -> AccountFacts:
     )
 
 
-def csm_candidates(rng: random.Random, target: int, tag: str = "") -> list[Candidate]:
-    """Candidates of one CSM's quarter: accounts are added until there are `target`."""
+def csm_candidates(
+    rng: random.Random, target: int, tag: str = ""
+) -> tuple[list[Candidate], Objective]:
+    """Candidates of one CSM's quarter and what the plan's value counts besides them (the
+    needs to cover, the depth discount): accounts are added until there are `target`."""
     library = default_library()
     request = PlanRequest(
         quarter_start=QUARTER_START,
@@ -79,17 +89,21 @@ def csm_candidates(rng: random.Random, target: int, tag: str = "") -> list[Candi
         if len(prepared.candidates) >= target:
             break
     if not tag:
-        return prepared.candidates
-    return [
+        return prepared.candidates, prepared.objective
+    tagged = [
         replace(
             c,
             key=f"{tag}/{c.key}",
             requires=tuple(f"{tag}/{r}" for r in c.requires),
             bundle=f"{tag}/{c.bundle}" if c.bundle else None,
             pool=f"{tag}/{c.pool}",
+            covers=tuple(f"{tag}/{g}" for g in c.covers),
+            group=f"{tag}/{c.group}" if c.group else None,
         )
         for c in prepared.candidates
     ]
+    goals = {f"{tag}/{g}": v for g, v in prepared.objective.goals.items()}
+    return tagged, replace(prepared.objective, goals=goals)
 
 
 def capacity_for(candidates: list[Candidate]) -> dict[str, list[float]]:
@@ -137,14 +151,21 @@ def run(
     time_limit: float,
     target: float,
     deterministic: bool = False,
+    objective: Objective | None = None,
 ) -> Row:
     cpu = time.process_time()
     if deterministic:
-        solved = schedule(candidates, capacity, time_limit=600)
+        solved = schedule(candidates, capacity, time_limit=600, objective=objective)
     else:
-        solved = schedule(candidates, capacity, time_limit=time_limit, deterministic_time=None)
+        solved = schedule(
+            candidates,
+            capacity,
+            time_limit=time_limit,
+            deterministic_time=None,
+            objective=objective,
+        )
     cpu = time.process_time() - cpu
-    greedy = greedy_edf(candidates, capacity)
+    greedy = greedy_edf(candidates, capacity, objective=objective)
     for plan in (solved, greedy):
         problems = violations(candidates, capacity, plan.weeks)
         if problems:
@@ -168,11 +189,25 @@ def main() -> None:
     rows: list[Row] = []
     for seed in range(1, args.seeds + 1):
         rng = random.Random(seed)
-        one = csm_candidates(rng, 200)
-        rows.append(run("one CSM, 200", seed, one, capacity_for(one), args.time_limit, 0.01, d))
-        team = [c for k in range(6) for c in csm_candidates(rng, 167, f"csm{k}")]
+        one, worth = csm_candidates(rng, 200)
         rows.append(
-            run("team of 6, 1,000", seed, team, capacity_for(team), args.time_limit, 0.02, d)
+            run("one CSM, 200", seed, one, capacity_for(one), args.time_limit, 0.01, d, worth)
+        )
+        parts = [csm_candidates(rng, 167, f"csm{k}") for k in range(6)]
+        team = [c for part, _ in parts for c in part]
+        goals = {g: v for _, o in parts for g, v in o.goals.items()}
+        together = replace(parts[0][1], goals=goals)
+        rows.append(
+            run(
+                "team of 6, 1,000",
+                seed,
+                team,
+                capacity_for(team),
+                args.time_limit,
+                0.02,
+                d,
+                together,
+            )
         )
         if not args.no_stress and seed == 1:
             stress = stress_candidates(rng, 1000)

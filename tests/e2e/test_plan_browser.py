@@ -1,6 +1,6 @@
 """The plan page in a real browser: a CSM marks a task of their saved plan done and sees it
-done (htmx swaps the weeks in place, and it stays done after a reload); a viewer reads the
-same plan without any button."""
+done (htmx swaps its week in place, the page stays where it was, and it stays done after a
+reload); a viewer reads the same plan without any button."""
 
 from __future__ import annotations
 
@@ -38,13 +38,22 @@ def test_a_csm_marks_a_task_done_and_a_viewer_sees_no_button(login, server):
     page = login("csm")
     page.get_by_role("link", name="Plan", exact=True).click()
     expect(page.locator("h1")).to_have_text("My plan")
-    first = page.locator("tr.task").first
+    # The page starts at this week: earlier weeks are folded away above it.
+    first = page.locator("#plan-body > section.week tr.task").last
     row_id = first.get_attribute("id")
     assert row_id is not None
     assert row_id.startswith("task-")
     row = page.locator(f"#{row_id}")
-    row.get_by_role("button", name="Mark done").click()
+    button = row.get_by_role("button", name="Mark done")
+    button.hover()  # scrolled to where the click happens, before measuring
+    before = page.evaluate("window.scrollY")
+    assert before > 0
+    button.click()
     expect(row.locator(".pill.green")).to_contain_text("done")
+    # Marking it done keeps the page where it was: no jump back to the top, the task still in
+    # view (the browser may shift by the row's own change of height to hold what is below).
+    assert page.evaluate("window.scrollY") >= before - 2
+    expect(row).to_be_in_viewport()
     expect(row.get_by_role("button", name="Reopen")).to_be_visible()
     expect(page.locator(".tiles")).to_contain_text("1 of")
     page.reload()

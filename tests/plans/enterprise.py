@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from tenure.kit.dates import whole_months_between
+from tenure.plans.playbooks import Library, default_library
 from tenure.plans.signals import AccountFacts
 from tests.scorecards import ISSUE_SCORECARD
 
@@ -43,6 +44,12 @@ class Client:
     @property
     def health(self) -> int:
         return int(Decimal(str(self.health_exact())).quantize(Decimal(1), ROUND_HALF_UP))
+
+    @property
+    def weakest(self) -> str:
+        """The lowest-scoring component (the first in the scorecard's order on a tie)."""
+        known = {k: v for k, v in self.components.items() if v is not None}
+        return min(known, key=lambda k: known[k])
 
     @property
     def band(self) -> str:
@@ -264,3 +271,74 @@ def _dated(record: dict[str, object]) -> dict[str, object]:
         if isinstance(value, str):
             out[key] = date.fromisoformat(value)
     return out
+
+
+# Not a sensible activity for a green account whose health is not falling.
+RISK_WORK = ("risk_diagnosis", "recovery_plan")
+# How many activities of each kind a 25-activity plan of this book holds at least: "several".
+SEVERAL = 3
+
+
+def check_priorities(
+    parts: dict[str, list[dict[str, object]]], library: Library | None = None
+) -> None:
+    """What the three priorities ask of a `--count 25` plan of this book: every renewal in the
+    quarter protected in time, every red account's weakest component and every data gap
+    addressed, several expansions only on healthy accounts, several advocacy activities (case
+    study requests among them) only for clearly happy clients, and each activity saying why."""
+    library = library or default_library()
+    by_prefix = {a.prefix: a for a in library.activities.values()}
+    activities = [_dated(a) for a in parts["activities"]]
+
+    def kind(a: dict[str, object]) -> str:
+        return by_prefix[str(a["reference"]).split("-")[0]].key
+
+    def addresses(a: dict[str, object]) -> tuple[str, ...]:
+        return by_prefix[str(a["reference"]).split("-")[0]].addresses
+
+    by_client: dict[str, list[dict[str, object]]] = {}
+    for a in activities:
+        by_client.setdefault(str(a["client"]), []).append(a)
+    for client in RENEWING:
+        renewal = BY_ID[client].renewal
+        assert any(
+            a["category"] == "retention"
+            and "renewal_in_quarter" in a["signals"]
+            and a["start"] + timedelta(days=6) < renewal
+            for a in by_client.get(client, [])
+        ), client
+    for client in RED:
+        weakest = BY_ID[client].weakest
+        assert any(weakest in addresses(a) for a in by_client.get(client, [])), (client, weakest)
+    for client in DATA_GAPS:
+        gaps = [k for k, v in BY_ID[client].components.items() if v is None]
+        for gap in gaps:
+            assert any(
+                a["category"] == "data" and gap in addresses(a) for a in by_client.get(client, [])
+            ), (client, gap)
+    expansion = [a for a in activities if a["category"] == "expansion"]
+    assert len(expansion) >= SEVERAL, expansion
+    assert {a["client"] for a in expansion} <= HEALTHY
+    advocacy = [a for a in activities if a["category"] == "advocacy"]
+    assert len(advocacy) >= SEVERAL, advocacy
+    assert {a["client"] for a in advocacy} <= HAPPY
+    assert sum(1 for a in advocacy if kind(a) == "case_study_request") >= 1
+    retention = [a for a in activities if a["category"] in ("retention", "data", "adoption")]
+    # Still retention first: it holds the most activities.
+    assert len(retention) > max(len(expansion), len(advocacy))
+    for a in activities:
+        client = BY_ID[str(a["client"])]
+        if kind(a) in RISK_WORK:
+            assert client.band != "green" or client.trend == "down", a
+    # Coverage before depth: nobody gets five activities while others wait.
+    assert max(len(mine) for mine in by_client.values()) <= 4, {
+        c: [a["reference"] for a in mine] for c, mine in by_client.items()
+    }
+    # Each activity says why it was chosen, in the account's own figures.
+    for a in activities:
+        client = BY_ID[str(a["client"])]
+        why = str(a["why"])
+        assert f"health {client.health}" in why, a
+        assert f"weakest: {client.weakest}" in why, a
+        if client.external_id in RENEWING:
+            assert f"renewal on {client.renewal.isoformat()}" in why, a

@@ -15,6 +15,7 @@ from tests.plans.enterprise import (
     RED,
     SCORECARD,
     check_plan,
+    check_priorities,
     import_rows,
 )
 
@@ -33,6 +34,7 @@ ACTIVITY_KEYS = [
     "start",
     "dependencies",
     "notes",
+    "why",
 ]
 
 
@@ -56,6 +58,7 @@ def test_count_25_as_json_is_what_the_issue_checks(book):
     assert len(parts["activities"]) == 25
     assert all(list(a) == ACTIVITY_KEYS for a in parts["activities"] + parts["onboarding"])
     check_plan(parts)
+    check_priorities(parts)
     assert "plan: 25 activities for existing clients" in result.stderr
     assert "solver: optimal" in result.stderr
     for left in parts["left_out"]:

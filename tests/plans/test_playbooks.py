@@ -118,7 +118,7 @@ activities = ["call"]
         "bad.toml:2: priorities.retention: 'high' is not a number",
         "bad.toml:14: activities.call.colour: unknown key; expected one of prefix, category, "
         "description, purpose, results, measurement, hours, deadline, earliest, depends_on, "
-        "notes",
+        "notes, addresses",
         "bad.toml:5: activities.call.prefix: 'call': 2-8 capital letters or digits",
         "bad.toml:6: activities.call.category: 'sales': one of retention, expansion, advocacy, "
         "adoption, onboarding, data",

@@ -196,10 +196,15 @@ def test_mark_done_and_reopen(browser, planned, database):
     assert f"done {AS_OF}" in page
     assert f"1 of {len(planned)} tasks done" in page
 
-    # htmx gets the plan's weeks back, to swap in place.
+    # htmx gets only the task's section back (and the tiles, out of band), so the rest of the
+    # page, and where it is scrolled to, stays as it was.
     reopened = csm.post(f"/plan/tasks/{task['id']}/reopen", headers={"HX-Request": "true"})
     assert reopened.status_code == 200
-    assert reopened.text.lstrip().startswith('<div id="plan-body">')
+    section = "onboarding" if task["category"] == "onboarding" else f"week-{_week(task['start'])}"
+    assert re.match(rf'<section class="card[^"]*" id="{section}">', reopened.text.lstrip())
+    assert f'hx-target="#{section}"' in reopened.text
+    assert 'id="plan-tiles" hx-swap-oob="true"' in reopened.text
+    assert 'id="plan-body"' not in reopened.text
     assert "<html" not in reopened.text
     assert f"0 of {len(planned)} tasks done" in reopened.text
     assert _task(database, task["id"]).status == "open"
@@ -341,3 +346,54 @@ def test_bad_input_gets_a_page_naming_it(browser, planned, method, url, data, st
     assert response.status_code == status, response.text[:500]
     assert message in response.text
     assert "Traceback" not in response.text
+
+
+def test_the_page_starts_at_this_week_and_says_why(browser, planned):
+    page = browser("csm").get("/plan").text
+    this_week = _week(str(AS_OF))
+    assert this_week > 1
+    # The weeks before this one are folded away above it; this week comes first.
+    folded, _, rest = page.partition("</details>")
+    assert 'id="earlier-weeks"' in folded
+    assert f"Weeks 1–{this_week - 1}, before this week" in folded
+    shown = re.findall(r'<section class="card week[^"]*" id="week-(\d+)">', rest)
+    assert shown[0] == str(this_week)
+    assert [int(n) for n in shown] == list(range(this_week, 14))
+    assert 'pill amber">this week' in rest
+    # Each task says why it was chosen, in its account's figures.
+    assert "Why: " in page
+    assert any(t["why"] for t in planned)
+
+
+def test_accounts_in_onboarding_are_onboarded_before_placeholders(
+    browser, people, initialised, files
+):
+    assert people
+    fresh = {
+        **BOOK_ACCOUNTS[0],
+        "external_id": "newco",
+        "name": "NewCo",
+        "customer_since": str(QUARTER + timedelta(days=20)),
+        "lifecycle_stage": "onboarding",
+    }
+    initialised("import", "accounts", str(files.csv("newco.csv", [fresh])))
+    initialised(
+        "plan",
+        "--csm",
+        CSM,
+        "--quarter-start",
+        str(QUARTER),
+        "--as-of",
+        str(AS_OF),
+        "--new-clients",
+        "2",
+        "--save",
+    )
+    onboarding = [t for t in _tasks(initialised) if t["category"] == "onboarding"]
+    clients = {t["client"] for t in onboarding}
+    assert clients == {"newco", "NEW-2"}
+    newco = [t for t in onboarding if t["client"] == "newco"]
+    assert all("onboarding" in t["why"] for t in newco)
+    page = browser("csm").get("/plan").text
+    section = page[page.index('id="onboarding"') :]
+    assert '<a href="/accounts/newco">NewCo</a>' in section

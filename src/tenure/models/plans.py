@@ -43,6 +43,8 @@ class Task(Base):
     start: Mapped[date]
     dependencies: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Why the planner chose it ("renewal on 2027-02-01, health 45, weakest: product; ...").
+    why: Mapped[str] = mapped_column(Text, default="", server_default="")
     value: Mapped[float] = mapped_column(default=0.0)
     status: Mapped[str] = mapped_column(String(8), default="open")  # open | done
     done_on: Mapped[date | None]

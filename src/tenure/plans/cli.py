@@ -260,6 +260,7 @@ def _task_record(task: Task) -> dict[str, Any]:
         "deadline": task.deadline,
         "status": task.status,
         "done_on": task.done_on,
+        "why": task.why,
     }
 
 

@@ -25,6 +25,7 @@ ACTIVITY_COLUMNS = (
     "start",
     "dependencies",
     "notes",
+    "why",
 )
 # A saved task is a planned activity that can be done.
 TASK_COLUMNS = (*ACTIVITY_COLUMNS, "status", "done_on")
@@ -40,7 +41,7 @@ HEALTH_COLUMNS = (
     "health",
     "band",
 )
-WIDE = {"description": 60, "purpose": 45, "results": 45, "measurement": 45, "notes": 45}
+WIDE = {"description": 60, "purpose": 45, "results": 45, "measurement": 45, "notes": 45, "why": 45}
 
 
 def _cell(value: Any) -> Any:

@@ -25,12 +25,13 @@ from datetime import date, timedelta
 from statistics import median
 
 from tenure.kit.errors import TenureError
-from tenure.plans.playbooks import ActivityDef, Library
+from tenure.plans.playbooks import MIX_SHARES, ActivityDef, Library
 from tenure.plans.scheduler import (
     DEFAULT_DETERMINISTIC_TIME,
     DEFAULT_TIME_LIMIT,
     WEEKS,
     Candidate,
+    Objective,
     Schedule,
     explain_shortfall,
     greedy_edf,
@@ -46,6 +47,9 @@ URGENT_DECAY = 0.85
 # A CSM's week when nothing else is said: what plans are made against, and saved tasks measured.
 HOURS_PER_WEEK = 40.0
 ARR_WEIGHT_RANGE = (0.5, 2.0)
+# Work that keeps a client: for an account renewing inside the quarter it is due before the
+# renewal (after it, it no longer protects it).
+RENEWAL_WORK = ("retention", "data", "adoption")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,38 @@ class NewClient:
     client: str
     name: str
     start: date
+    why: str = ""  # why this client is onboarded: its stage or start, or a placeholder
+
+
+@dataclass(frozen=True)
+class Need:
+    """What every plan covers before going deeper: a renewal inside the quarter, a red
+    account (on its weakest component), a data gap. `kind` is renewal, red or gap."""
+
+    key: str
+    client: str
+    kind: str
+    what: str
+
+
+@dataclass(frozen=True)
+class Uncovered:
+    """A need the plan does not cover, and why: capacity, timing, count or no activity."""
+
+    client: str
+    kind: str
+    what: str
+    why: str
+    reason: str
+
+    def record(self) -> dict[str, object]:
+        return {
+            "client": self.client,
+            "kind": self.kind,
+            "what": self.what,
+            "why": self.why,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -81,6 +117,7 @@ class PlannedActivity:
     onboarding: bool = False
     activity: str = ""  # the library's activity key
     playbooks: tuple[str, ...] = ()
+    why: str = ""  # why it was chosen, in the account's figures
 
     def record(self) -> dict[str, object]:
         return {
@@ -97,6 +134,7 @@ class PlannedActivity:
             "start": self.start,
             "dependencies": list(self.dependencies),
             "notes": self.notes,
+            "why": self.why,
         }
 
 
@@ -112,6 +150,7 @@ class LeftOut:
     value: float
     why: str  # capacity | lower priority | dependency | timing
     reason: str
+    covers: tuple[str, ...] = ()  # the needs it would have covered
 
     def record(self) -> dict[str, object]:
         return {
@@ -166,6 +205,7 @@ class Plan:
     weeks: list[WeekLoad]
     solver: SolverReport
     notes: list[str] = field(default_factory=list)
+    uncovered: list[Uncovered] = field(default_factory=list)
 
     def parts(self) -> dict[str, list[dict[str, object]]]:
         """The JSON object of the plan: activities, onboarding, left_out, weeks."""
@@ -231,6 +271,13 @@ class _Draft:
     limit: date
     value: float = 0.0
     urgent: bool = False
+    why: str = ""
+    covers: list[str] = field(default_factory=list)
+
+    @property
+    def group(self) -> str | None:
+        """Depth is counted per account and kind of work; onboarding is all required."""
+        return None if self.onboarding else f"{self.client}:{self.activity.category}"
 
     @property
     def shown_deadline(self) -> date:
@@ -259,7 +306,10 @@ def _drafts(
     signals: Mapping[str, Sequence[Signal]],
     library: Library,
     request: PlanRequest,
+    needs: list[Need] | None = None,
 ) -> list[_Draft]:
+    """Every candidate activity before steps; `needs` receives what the plan must cover,
+    each draft naming the needs it would cover in `covers`."""
     qs, qe = request.quarter_start, quarter_end(request.quarter_start)
     drafts: dict[tuple[str, str], _Draft] = {}
     arr = _arr_weights(book)
@@ -281,9 +331,16 @@ def _drafts(
                     continue
                 mine[key] = _draft(library.activities[key], facts, answered, playbook.key, qs, qe)
                 mine[key].weight = playbook.weight
+        summary = _summary(facts, renews_here)
         for key, draft in mine.items():
             draft.value = _value(draft, facts, found, library, arr, renews_here)
+            draft.why = _why(summary, draft, found)
             drafts[(facts.external_id, key)] = draft
+        for need, covering in _needs(facts, renews_here, list(mine.values())):
+            if needs is not None:
+                needs.append(need)
+            for draft in covering:
+                draft.covers.append(need.key)
     for client in request.new_clients:
         for playbook in library.onboarding:
             for key in playbook.activities:
@@ -308,8 +365,69 @@ def _drafts(
                     notes=[activity.notes] if activity.notes else [],
                     limit=qe,
                     value=library.priorities.get("onboarding", 100.0) * playbook.weight,
+                    why=client.why or f"new client from {client.start.isoformat()}",
                 )
     return list(drafts.values())
+
+
+def weakest_component(facts: AccountFacts) -> str | None:
+    """The lowest-scoring known component (the first listed on a tie)."""
+    known = {k: v for k, v in facts.components.items() if v is not None}
+    return min(known, key=lambda k: known[k]) if known else None
+
+
+def _summary(facts: AccountFacts, renews_here: bool) -> str:
+    """The account in a line: "renewal on 2027-02-01, health 45, weakest: product"."""
+    parts = []
+    if renews_here and facts.renewal_date is not None:
+        parts.append(f"renewal on {facts.renewal_date.isoformat()}")
+    parts.append("no health score" if facts.health is None else f"health {facts.health}")
+    weakest = weakest_component(facts)
+    if weakest is not None:
+        parts.append(f"weakest: {weakest}")
+    return ", ".join(parts)
+
+
+# Already in the summary line.
+_SUMMARISED = ("renewal_in_quarter", "red_health")
+
+
+def _why(summary: str, draft: _Draft, found: Sequence[Signal]) -> str:
+    evidence = [s.evidence for s in found if s.kind in draft.signals and s.kind not in _SUMMARISED]
+    return "; ".join([summary, *dict.fromkeys(evidence)])
+
+
+def _needs(
+    facts: AccountFacts, renews_here: bool, mine: Sequence[_Draft]
+) -> list[tuple[Need, list[_Draft]]]:
+    """What a plan must cover for this account, each with the drafts that would cover it: the
+    most specific ones when there are any (the renewal's own work; work on the red account's
+    weakest component; work on the missing data), else any work of the kind."""
+    client = facts.external_id
+    out: list[tuple[Need, list[_Draft]]] = []
+
+    def of(category: str) -> list[_Draft]:
+        return [d for d in mine if d.activity.category == category]
+
+    if renews_here and facts.renewal_date is not None:
+        renewal = [d for d in of("retention") if "renewal_in_quarter" in d.signals]
+        what = f"the renewal on {facts.renewal_date.isoformat()}"
+        out.append((Need(f"renewal:{client}", client, "renewal", what), renewal or of("retention")))
+    if facts.band == "red":
+        weakest = weakest_component(facts)
+        on_it = [d for d in mine if weakest is not None and weakest in d.activity.addresses]
+        red = [d for d in of("retention") if "red_health" in d.signals]
+        what = f"red health {facts.health}" + (f" (weakest: {weakest})" if weakest else "")
+        out.append((Need(f"red:{client}", client, "red", what), on_it or red or of("retention")))
+    gaps = [k for k, v in facts.components.items() if v is None]
+    if facts.health is None and not facts.components:
+        gaps.append("health")
+    for gap in gaps:
+        on_it = [d for d in of("data") if gap in d.activity.addresses]
+        answering = [d for d in of("data") if "data_gap" in d.signals]
+        need = Need(f"gap:{client}:{gap}", client, "gap", f"no {gap} data")
+        out.append((need, on_it or answering))
+    return out
 
 
 def _draft(
@@ -327,7 +445,7 @@ def _draft(
         deadline = qe
         notes.append("no renewal date known: due by the end of the quarter")
     limit = qe
-    if renewal is not None and qs <= renewal <= qe and activity.category in ("retention", "data"):
+    if renewal is not None and qs <= renewal <= qe and activity.category in RENEWAL_WORK:
         # Work serving a renewal is worth nothing after it.
         limit = renewal - timedelta(days=1)
         deadline = min(deadline, limit)
@@ -409,6 +527,8 @@ class Prepared:
     info: dict[str, _Step]
     kept: list[PlannedActivity]
     week_hours: dict[str, float]
+    needs: list[Need] = field(default_factory=list)
+    objective: Objective = field(default_factory=Objective)
 
 
 def plan_quarter(
@@ -427,6 +547,7 @@ def plan_quarter(
         count=request.count,
         time_limit=request.time_limit or DEFAULT_TIME_LIMIT,
         deterministic_time=request.deterministic_time or DEFAULT_DETERMINISTIC_TIME,
+        objective=prepared.objective,
     )
     if not result.found:
         required = [c for c in candidates if c.required or c.fixed_week is not None]
@@ -446,8 +567,8 @@ def plan_quarter(
     broken = violations(candidates, capacity, result.weeks)
     if broken:  # the independent check: never show a plan that breaks a rule
         raise RuntimeError("the scheduler produced an invalid plan: " + "; ".join(broken))
-    baseline = greedy_edf(candidates, capacity, count=request.count)
-    return _assemble(request, candidates, prepared.info, prepared.kept, capacity, result, baseline)
+    baseline = greedy_edf(candidates, capacity, count=request.count, objective=prepared.objective)
+    return _assemble(request, prepared, result, baseline)
 
 
 def prepare(
@@ -470,7 +591,8 @@ def prepare(
             f"{library.file}: no onboarding playbook (a [[playbooks]] with onboarding = true) "
             f"for the {len(request.new_clients)} new clients"
         )
-    drafts = _drafts(book, signals, library, request)
+    needs: list[Need] = []
+    drafts = _drafts(book, signals, library, request, needs)
     past_deadline = library.urgency.get("past_deadline", 1.0)
     done = {a.reference: a for a in request.done}
 
@@ -525,6 +647,10 @@ def prepare(
                 pool=ONBOARDING if draft.onboarding else EXISTING,
                 counted=not draft.onboarding,
                 decay=URGENT_DECAY if urgent else 1.0,
+                covers=tuple(draft.covers),
+                # One rank per activity: its later steps follow the first.
+                group=draft.group if step.index == 1 else None,
+                kind=draft.activity.category,
             )
         )
         info[step.reference] = step
@@ -551,6 +677,7 @@ def prepare(
                 fixed_week=task.week,
                 pool=ONBOARDING if task.onboarding else EXISTING,
                 counted=not task.onboarding,
+                kind=task.category,
             )
         )
     # A dependency on a task done in an earlier plan is met by that task.
@@ -559,7 +686,32 @@ def prepare(
         for c in candidates
     ]
 
-    return Prepared(candidates, capacity, info, kept, week_hours)
+    objective = _objective(library, request, candidates, needs)
+    return Prepared(candidates, capacity, info, kept, week_hours, needs, objective)
+
+
+def _objective(
+    library: Library,
+    request: PlanRequest,
+    candidates: Sequence[Candidate],
+    needs: Sequence[Need],
+) -> Objective:
+    """Coverage, mix and depth on the scale of this plan: each in multiples of its most
+    valuable single activity, so the priorities order them whatever the book's ARR. A need
+    comes before a place kept for expansion, which comes before one for advocacy, which
+    comes before any single activity's own value."""
+    top = max((c.value for c in candidates if c.counted), default=0.0)
+    weight = {"renewal": "renewal_in_quarter", "red": "red_health", "gap": "data_gap"}
+    goals = {n.key: library.coverage.get(weight[n.kind], 0.0) * top for n in needs}
+    highest = max(library.priorities.values(), default=1.0) or 1.0
+    quotas = {}
+    if request.count is not None:
+        for kind in MIX_SHARES:
+            places = round(library.mix.get(kind, 0.0) * request.count)
+            if places > 0:
+                bonus = top * (1 + library.priorities.get(kind, 0.0) / highest)
+                quotas[kind] = (places, bonus)
+    return Objective(goals, quotas, library.mix.get("repeat", 1.0))
 
 
 def _step_reference(base: str, index: int, steps: int) -> str:
@@ -567,21 +719,18 @@ def _step_reference(base: str, index: int, steps: int) -> str:
 
 
 def _assemble(
-    request: PlanRequest,
-    candidates: Sequence[Candidate],
-    info: Mapping[str, _Step],
-    kept: Sequence[PlannedActivity],
-    capacity: Mapping[str, Sequence[float]],
-    result: Schedule,
-    baseline: Schedule,
+    request: PlanRequest, prepared: Prepared, result: Schedule, baseline: Schedule
 ) -> Plan:
+    candidates, info, kept = prepared.candidates, prepared.info, prepared.kept
+    capacity = prepared.capacity
     qs = request.quarter_start
+    by_key = {c.key: c for c in candidates}
     planned: list[PlannedActivity] = list(kept)
     for key, week in result.weeks.items():
         step = info.get(key)
         if step is None:
             continue  # a task kept from before
-        planned.append(_planned(step, week, qs, next(c for c in candidates if c.key == key)))
+        planned.append(_planned(step, week, qs, by_key[key], prepared, result))
     order = sorted(planned, key=lambda a: (a.week, -a.value, a.reference))
     activities = [a for a in order if not a.onboarding]
     onboarding = [a for a in order if a.onboarding]
@@ -601,8 +750,10 @@ def _assemble(
         for w in range(WEEKS)
     ]
     left_out = _left_out(request, candidates, info, result, loads, capacity)
+    uncovered = _uncovered(prepared, result, left_out)
     counted = sum(1 for a in activities)
     notes = list(result.notes)
+    notes += [f"not covered: {n.what} of {n.client}: {n.reason}" for n in uncovered]
     if request.count is not None and counted < request.count and result.count_met:
         notes.append(
             f"--count {request.count}: only {counted} candidate activities exist for this book"
@@ -616,10 +767,58 @@ def _assemble(
         greedy_objective=round(baseline.objective, 2),
         candidates=len(candidates),
     )
-    return Plan(activities, onboarding, left_out, weeks, report, notes)
+    return Plan(activities, onboarding, left_out, weeks, report, notes, uncovered)
 
 
-def _planned(step: _Step, week: int, qs: date, candidate: Candidate) -> PlannedActivity:
+def _uncovered(
+    prepared: Prepared, result: Schedule, left_out: Sequence[LeftOut]
+) -> list[Uncovered]:
+    """The needs no placed activity covers, each with why its activities are left out."""
+    met = {g for key in result.weeks for g in _covers(prepared, key)}
+    met |= {g for task in prepared.kept for g in _task_covers(prepared, task)}
+    out = []
+    for need in prepared.needs:
+        if need.key in met:
+            continue
+        mine = [x for x in left_out if need.key in x.covers]
+        if not mine:
+            why, reason = "no activity", "the playbook library proposes no activity for it"
+        else:
+            # What the need waits on: its first activities, not those that need them.
+            primary = [x for x in mine if x.why != "dependency"] or mine
+            reasons = {x.why for x in primary}
+            best = primary[0]  # the most valuable, as left_out is sorted
+            if "capacity" in reasons:
+                why = "capacity"
+                best = next(x for x in primary if x.why == "capacity")
+            elif reasons == {"timing"}:
+                why = "timing"
+            elif "(--count)" in best.reason:
+                why = "count"
+            else:
+                why = "capacity"
+            reason = f"{best.reference} ({best.duration_hours:g} h): {best.reason}"
+        out.append(Uncovered(need.client, need.kind, need.what, why, reason))
+    return out
+
+
+def _covers(prepared: Prepared, key: str) -> tuple[str, ...]:
+    step = prepared.info.get(key)
+    return tuple(step.draft.covers) if step is not None else ()
+
+
+def _task_covers(prepared: Prepared, task: PlannedActivity) -> tuple[str, ...]:
+    """A task done earlier covers what its activity would cover now."""
+    base = task.reference.split(".")[0]
+    for step in prepared.info.values():
+        if step.draft.reference == base:
+            return tuple(step.draft.covers)
+    return ()
+
+
+def _planned(
+    step: _Step, week: int, qs: date, candidate: Candidate, prepared: Prepared, result: Schedule
+) -> PlannedActivity:
     draft = step.draft
     activity = draft.activity
     notes = list(draft.notes)
@@ -650,7 +849,29 @@ def _planned(step: _Step, week: int, qs: date, candidate: Candidate) -> PlannedA
         onboarding=draft.onboarding,
         activity=activity.key,
         playbooks=tuple(draft.playbooks),
+        why=_chosen(draft, candidate, prepared, result),
     )
+
+
+def _chosen(draft: _Draft, candidate: Candidate, prepared: Prepared, result: Schedule) -> str:
+    """Why it is in the plan: the account's line, the signals it answers, and the need it
+    covers first or the mix's place it fills."""
+    why = draft.why
+    firsts = []
+    for need in prepared.needs:
+        if need.key not in draft.covers:
+            continue
+        coverers = [k for k in result.weeks if need.key in _covers(prepared, k)]
+        # The need's first activity in the plan (by week, then reference) covers it.
+        first = min(coverers, key=lambda k: (result.weeks[k], k), default=None)
+        if first is not None and prepared.info[first].draft is draft:
+            firsts.append(need.what)
+    if firsts:
+        why += "; covers " + ", ".join(firsts)
+    elif candidate.kind in prepared.objective.quotas:
+        places = prepared.objective.quotas[candidate.kind][0]
+        why += f"; one of the {places} places the mix keeps for {candidate.kind}"
+    return why
 
 
 def _left_out(
@@ -698,6 +919,13 @@ def _left_out(
             )
         else:
             why, reason = "lower priority", "worth less than the activities planned in its weeks"
+        same = [k for k in placed if k in info and info[k].draft.group == draft.group]
+        if why == "lower priority" and same and draft.group is not None:
+            # Coverage before depth: say that it would have been more of the same.
+            reason += (
+                f"; {draft.client} already has {len(same)} {draft.activity.category} "
+                "activities in the plan"
+            )
         out.append(
             LeftOut(
                 reference=reference,
@@ -710,6 +938,7 @@ def _left_out(
                 value=round(sum(c.value for c in members), 2),
                 why=why,
                 reason=reason,
+                covers=tuple(draft.covers),
             )
         )
     return sorted(out, key=lambda x: (-x.value, x.reference))

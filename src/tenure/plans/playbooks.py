@@ -45,6 +45,23 @@ DEFAULT_URGENCY = {
     "falling_health": 1.25,
     "past_deadline": 1.5,
 }
+# Coverage before depth: what covering each need is worth, in multiples of the plan's most
+# valuable single activity, so that every renewal inside the quarter, red account and data gap
+# gets its first activity before anyone gets a second one of the same kind.
+DEFAULT_COVERAGE = {
+    "renewal_in_quarter": 4.0,
+    "red_health": 3.0,
+    "data_gap": 3.0,
+}
+# The mix of a `--count` plan: the share of its activities kept for expansion and for advocacy
+# when candidates exist (retention has the rest, and comes first), and what a second activity
+# of the same kind for the same account is worth next to the first (a third: that squared).
+DEFAULT_MIX = {
+    "expansion": 0.2,
+    "advocacy": 0.2,
+    "repeat": 0.5,
+}
+MIX_SHARES = ("expansion", "advocacy")
 DEFAULT_FILE = "default_playbooks.toml (shipped with Tenure)"
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 PREFIX = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
@@ -119,6 +136,9 @@ class ActivityDef:
     earliest: DateRule | None = None
     depends_on: tuple[str, ...] = ()
     notes: str = ""
+    # The health components (or "health") this activity works on: what it covers for a red
+    # account whose weakest component it is, or for a data gap.
+    addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,6 +203,8 @@ class Library:
     activities: Mapping[str, ActivityDef]
     playbooks: tuple[Playbook, ...]
     file: str = DEFAULT_FILE
+    coverage: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_COVERAGE))
+    mix: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
 
     @property
     def onboarding(self) -> list[Playbook]:
@@ -302,16 +324,35 @@ def parse_library(text: str, file: str = "<playbooks>") -> Library:
         ) from None
     check = _Checker(text, file)
     check.keys(
-        data, ("description", "priorities", "urgency", "signals", "activities", "playbooks"), ()
+        data,
+        (
+            "description",
+            "priorities",
+            "urgency",
+            "coverage",
+            "mix",
+            "signals",
+            "activities",
+            "playbooks",
+        ),
+        (),
     )
     priorities = _numbers(check, data, "priorities", DEFAULT_PRIORITIES)
     urgency = _numbers(check, data, "urgency", DEFAULT_URGENCY)
+    coverage = _numbers(check, data, "coverage", DEFAULT_COVERAGE)
+    mix = _numbers(check, data, "mix", DEFAULT_MIX)
+    for key in (*MIX_SHARES, "repeat"):
+        if mix[key] > 1:
+            check.problem(("mix", key), f"{mix[key]:g}: a share, at most 1")
+    if sum(mix[k] for k in MIX_SHARES) > 1:
+        shares = " + ".join(f"{k} {mix[k]:g}" for k in MIX_SHARES)
+        check.problem(("mix",), f"{shares} is more than the whole plan (at most 1)")
     rules = _rules(check, data)
     activities = _activities(check, data)
     playbooks = _playbooks(check, data, activities)
     if check.problems:
         raise TenureError(f"{file}: playbooks refused", problems=check.problems)
-    return Library(priorities, urgency, rules, activities, playbooks, file)
+    return Library(priorities, urgency, rules, activities, playbooks, file, coverage, mix)
 
 
 def _numbers(
@@ -370,6 +411,7 @@ ACTIVITY_KEYS = (
     "earliest",
     "depends_on",
     "notes",
+    "addresses",
 )
 
 
@@ -411,6 +453,7 @@ def _activities(check: _Checker, data: Mapping[str, Any]) -> dict[str, ActivityD
             earliest=earliest,
             depends_on=check.strings(item, "depends_on", path),
             notes=check.text(item, "notes", path),
+            addresses=check.strings(item, "addresses", path),
         )
     for key, activity in out.items():
         for needed in activity.depends_on:

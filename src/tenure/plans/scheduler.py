@@ -16,7 +16,8 @@ import heapq
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from tenure.kit.errors import TenureError
 
@@ -36,6 +37,9 @@ DEFAULT_WORKERS = 1
 # stopping on it would make the result depend on the machine's load.
 DEFAULT_DETERMINISTIC_TIME = 5.0
 DEFAULT_TIME_LIMIT = 60.0
+# Diminishing value within a group (one account's activities of one kind): the first three
+# ranks are told apart, the fourth and later all count as the fourth.
+DEPTH_RANKS = 4
 
 Capacity = Sequence[float] | Mapping[str, Sequence[float]]
 
@@ -52,6 +56,11 @@ class Candidate:
     `counted` says whether it counts towards a requested number of activities; with `decay`
     below 1 its value shrinks week by week after its first allowed week (urgent work: as early
     as possible, later only if the early weeks are full).
+
+    Coverage before depth: `covers` names the needs (goals) it meets, each worth its bonus
+    once, whichever candidate meets it; within a `group` (one account's work of one kind) the
+    second candidate placed is worth `repeat` of its value, the third `repeat` squared...; a
+    `kind` with a quota earns the quota's bonus for each of its first places (the mix).
     """
 
     key: str
@@ -66,6 +75,9 @@ class Candidate:
     pool: str = ""
     counted: bool = True
     decay: float = 1.0
+    covers: tuple[str, ...] = ()
+    group: str | None = None
+    kind: str = ""
 
     def value_in(self, week: int) -> float:
         if self.decay == 1.0:
@@ -102,6 +114,47 @@ class Schedule:
     @property
     def found(self) -> bool:
         return self.status in ("optimal", "feasible")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What a plan is worth besides its candidates' own values: `goals` (need -> the bonus for
+    meeting it at least once), `quotas` (kind -> (places, bonus per place filled)) and
+    `repeat`, the factor on each further candidate of the same group."""
+
+    goals: Mapping[str, float] = field(default_factory=dict)
+    quotas: Mapping[str, tuple[int, float]] = field(default_factory=dict)
+    repeat: float = 1.0
+
+
+def plan_value(
+    candidates: Sequence[Candidate], weeks: Mapping[str, int], objective: Objective | None = None
+) -> float:
+    """The value of a schedule as the solver counts it: each placed candidate's value in its
+    week, less the depth discount of its rank in its group (most valuable first), plus each
+    goal met and each quota place filled. The greedy baselines are measured with it too."""
+    objective = objective or Objective()
+    by_key = {c.key: c for c in candidates}
+    placed = [by_key[k] for k in weeks if k in by_key]
+    total = sum(c.value_in(weeks[c.key]) for c in placed)
+    groups: dict[str, list[float]] = {}
+    for c in placed:
+        if c.group is not None:
+            groups.setdefault(c.group, []).append(c.value)
+    for values in groups.values():
+        for rank, value in enumerate(sorted(values, reverse=True)):
+            total -= value * (1 - _depth(objective.repeat, rank))
+    met = {g for c in placed for g in c.covers if g in objective.goals}
+    total += sum(objective.goals[g] for g in met)
+    for kind, (places, bonus) in objective.quotas.items():
+        filled = sum(1 for c in placed if c.kind == kind and c.counted)
+        total += bonus * min(places, filled)
+    return total
+
+
+def _depth(repeat: float, rank: int) -> float:
+    """The share of its value a candidate keeps at 0-based `rank` in its group."""
+    return float(repeat ** min(rank, DEPTH_RANKS - 1))
 
 
 def pools(capacity: Capacity) -> dict[str, list[float]]:
@@ -232,10 +285,12 @@ def schedule(
     workers: int = DEFAULT_WORKERS,
     seed: int = DEFAULT_SEED,
     hint: bool = True,
+    objective: Objective | None = None,
 ) -> Schedule:
-    """The plan of greatest total value that fits: at most one week per candidate, each week's
-    hours within its pool's capacity, prerequisites in an earlier or the same week, every
-    candidate within its release and deadline weeks, required and fixed ones always in.
+    """The plan of greatest total value (`plan_value`) that fits: at most one week per
+    candidate, each week's hours within its pool's capacity, prerequisites in an earlier or
+    the same week, every candidate within its release and deadline weeks, required and fixed
+    ones always in.
 
     `count` asks for exactly that many counted candidates when enough of them can be placed;
     when they cannot all fit, as many as fit (the schedule says `count_met=False`).
@@ -243,6 +298,10 @@ def schedule(
     `time_limit` caps wall time (a benchmark sets it and `deterministic_time=None`).
     """
     check_candidates(candidates, capacity)
+    objective = objective or Objective()
+    if count is None:
+        # Quotas are shares of a requested number of activities.
+        objective = replace(objective, quotas={})
     started = time.perf_counter()
     named = pools(capacity)
     weeks = _weeks(named)
@@ -254,7 +313,7 @@ def schedule(
         return Schedule({}, "cp-sat", "infeasible", 0.0, 0.0, 0.0, notes=why)
     if count is not None:
         count = min(count, sum(1 for c in placeable if c.counted))
-    parts = _components(placeable, count is not None)
+    parts = _components(placeable, count is not None, objective)
     # Independent parts (pools with no dependency between them, e.g. each CSM of a team, or
     # onboarding apart from the counted activities) are solved one after the other: the same
     # optimum, and each small model gets a share of the time proportional to its size, plus
@@ -277,6 +336,7 @@ def schedule(
             workers,
             seed,
             hint,
+            objective,
         )
         results.append(result)
         done_size += len(part)
@@ -285,9 +345,11 @@ def schedule(
     return _merge(results, time.perf_counter() - started)
 
 
-def _components(candidates: Sequence[Candidate], counting: bool) -> list[list[Candidate]]:
-    """Groups of candidates that share nothing: no pool, dependency, bundle, or (when a count
-    is asked for) the count."""
+def _components(
+    candidates: Sequence[Candidate], counting: bool, objective: Objective
+) -> list[list[Candidate]]:
+    """Groups of candidates that share nothing: no pool, dependency, bundle, goal, depth
+    group, quota or (when a count is asked for) the count."""
     parent = {c.key: c.key for c in candidates}
 
     def find(key: str) -> str:
@@ -306,6 +368,11 @@ def _components(candidates: Sequence[Candidate], counting: bool) -> list[list[Ca
             links.append(f"bundle:{c.bundle}")
         if counting and c.counted:
             links.append("count")
+        links += [f"goal:{g}" for g in c.covers if g in objective.goals]
+        if c.group is not None:
+            links.append(f"group:{c.group}")
+        if c.kind in objective.quotas:
+            links.append(f"kind:{c.kind}")
         for link in links:
             if link.startswith("key:"):
                 if link[4:] in parent:
@@ -350,6 +417,7 @@ def _solve_part(
     workers: int,
     seed: int,
     hint: bool,
+    worth: Objective,
 ) -> Schedule:
     from ortools.sat.python import cp_model
 
@@ -404,7 +472,7 @@ def _solve_part(
             if c.decay == 1.0
             else sum(_scaled(c.value_in(w)) * x[c.key, w] for w in allowed[c.key])
             for c in placeable
-        )
+        ) + _coverage_terms(model, placeable, selected, worth)
         if count is None:
             model.maximize(value)
         else:
@@ -420,7 +488,7 @@ def _solve_part(
                 model.add(total - count == over - under)
                 model.minimize((len(placeable) + 1) * over + under)
         if hint:
-            baseline = _best_greedy(placeable, named, count)
+            baseline = _best_greedy(placeable, named, count, worth)
             for (key, w), var in x.items():
                 model.add_hint(var, 1 if baseline.weeks.get(key) == w else 0)
         return model, x
@@ -489,44 +557,128 @@ def _scaled(value: float) -> int:
     return int(round(value * VALUE_SCALE))
 
 
+def _coverage_terms(
+    model: Any,
+    placeable: Sequence[Candidate],
+    selected: Mapping[str, Any],
+    objective: Objective,
+) -> Any:
+    """The objective's terms for goals, depth and quotas, with the rows that bind them.
+
+    A goal is a boolean no greater than the number of its candidates placed; a quota an
+    integer no greater than its places and its kind's candidates placed. Depth gives each
+    placed candidate of a group one rank: ranks 1 to DEPTH_RANKS - 1 hold one candidate each,
+    the last any number, and a rank costs the value the candidate loses there; maximising puts
+    the most valuable candidates in the first ranks, which is `plan_value`'s reading. All
+    linear rows, so the LP relaxation stays tight."""
+    terms: list[Any] = []
+    covering: dict[str, list[Any]] = {}
+    for c in placeable:
+        for g in c.covers:
+            if g in objective.goals:
+                covering.setdefault(g, []).append(selected[c.key])
+    for g, members in sorted(covering.items()):
+        met = model.new_bool_var(f"goal[{g}]")
+        model.add(met <= sum(members))
+        terms.append(_scaled(objective.goals[g]) * met)
+    for kind, (places, bonus) in sorted(objective.quotas.items()):
+        members = [selected[c.key] for c in placeable if c.kind == kind and c.counted]
+        if not members or places <= 0:
+            continue
+        filled = model.new_int_var(0, min(places, len(members)), f"quota[{kind}]")
+        model.add(filled <= sum(members))
+        terms.append(_scaled(bonus) * filled)
+    if objective.repeat < 1:
+        groups: dict[str, list[Candidate]] = {}
+        for c in placeable:
+            if c.group is not None:
+                groups.setdefault(c.group, []).append(c)
+        for _, members in sorted(groups.items()):
+            if len(members) < 2:
+                continue
+            ranks = range(1, min(len(members), DEPTH_RANKS))
+            by_rank: dict[int, list[Any]] = {r: [] for r in ranks}
+            for c in members:
+                held = []
+                for r in ranks:
+                    y = model.new_bool_var(f"rank[{c.key},{r}]")
+                    by_rank[r].append(y)
+                    held.append(y)
+                    loss = c.value * (1 - _depth(objective.repeat, r))
+                    terms.append(-_scaled(loss) * y)
+                # Rank 0 (kept whole) or one later rank, only when placed.
+                model.add(sum(held) <= selected[c.key])
+            for r in ranks:
+                if r < DEPTH_RANKS - 1:
+                    model.add(sum(by_rank[r]) <= 1)
+            # Every placed candidate but one takes a later rank.
+            model.add(
+                sum(y for r in ranks for y in by_rank[r])
+                >= sum(selected[c.key] for c in members) - 1
+            )
+    return sum(terms)
+
+
 def _best_greedy(
-    candidates: Sequence[Candidate], capacity: Mapping[str, Sequence[float]], count: int | None
+    candidates: Sequence[Candidate],
+    capacity: Mapping[str, Sequence[float]],
+    count: int | None,
+    objective: Objective | None = None,
 ) -> Schedule:
     """The better of the two greedy plans: the solver's starting point."""
-    plans = [greedy_edf(candidates, capacity, count=count)]
-    plans.append(greedy_value(candidates, capacity, count=count))
+    plans = [greedy_edf(candidates, capacity, count=count, objective=objective)]
+    plans.append(greedy_value(candidates, capacity, count=count, objective=objective))
     return max(plans, key=lambda s: (len(s.weeks) if count is not None else 0, s.objective))
 
 
 def greedy_edf(
-    candidates: Sequence[Candidate], capacity: Capacity, *, count: int | None = None
+    candidates: Sequence[Candidate],
+    capacity: Capacity,
+    *,
+    count: int | None = None,
+    objective: Objective | None = None,
 ) -> Schedule:
     """The baseline a spreadsheet would give: take candidates by earliest deadline (then
     highest value), each in the earliest week with room after its prerequisites; the steps of a
-    bundle go in together or not at all. Fixed and required candidates go first."""
-    return _greedy(candidates, capacity, count, lambda c: (c.deadline_week, -c.value), "greedy-edf")
+    bundle go in together or not at all. Fixed and required candidates go first. Its value is
+    counted as the solver counts it (`plan_value`)."""
+    return _greedy(
+        candidates,
+        capacity,
+        count,
+        lambda c, _gain: (c.deadline_week, -c.value),
+        "greedy-edf",
+        objective or Objective(),
+    )
 
 
 def greedy_value(
-    candidates: Sequence[Candidate], capacity: Capacity, *, count: int | None = None
+    candidates: Sequence[Candidate],
+    capacity: Capacity,
+    *,
+    count: int | None = None,
+    objective: Objective | None = None,
 ) -> Schedule:
     """Like `greedy_edf` but taking the most value per hour first (the most value first when a
-    count caps the plan)."""
+    count caps the plan), the value being what the candidate adds to the plan so far: the
+    bonus of the needs it would meet first and of the quota places left, its value less the
+    depth discount of its group."""
 
-    def order(c: Candidate) -> tuple[float, ...]:
+    def order(c: Candidate, gain: float) -> tuple[float, ...]:
         if count is not None:
-            return (-c.value, c.deadline_week)
-        return (-c.value / c.hours, c.deadline_week)
+            return (-gain, c.deadline_week)
+        return (-gain / c.hours, c.deadline_week)
 
-    return _greedy(candidates, capacity, count, order, "greedy-value")
+    return _greedy(candidates, capacity, count, order, "greedy-value", objective or Objective())
 
 
 def _greedy(
     candidates: Sequence[Candidate],
     capacity: Capacity,
     count: int | None,
-    order: Callable[[Candidate], tuple[float, ...]],
+    order: Callable[[Candidate, float], tuple[float, ...]],
     name: str,
+    objective: Objective,
 ) -> Schedule:
     started = time.perf_counter()
     named = pools(capacity)
@@ -540,10 +692,32 @@ def _greedy(
         waiting[c.key] = len(c.requires)
         for r in c.requires:
             dependents.setdefault(r, []).append(c.key)
+    quotas = objective.quotas if count is not None else {}
+    met: dict[str, int] = {}
+    filled: dict[str, int] = {}
+    depth: dict[str, int] = {}
+
+    def gain(c: Candidate) -> float:
+        """What placing `c` adds now (it only falls as the plan fills: a lazy greedy)."""
+        value = c.value * (_depth(objective.repeat, depth.get(c.group, 0)) if c.group else 1.0)
+        value += sum(
+            objective.goals[g] for g in c.covers if g in objective.goals and not met.get(g)
+        )
+        if c.kind in quotas and c.counted and filled.get(c.kind, 0) < quotas[c.kind][0]:
+            value += quotas[c.kind][1]
+        return value
 
     def rank(c: Candidate) -> tuple[tuple[float, ...], str]:
         tier = 0 if c.fixed_week is not None else 1 if c.required else 2
-        return ((tier, *order(c)), c.key)
+        return ((tier, *order(c, gain(c))), c.key)
+
+    def account(c: Candidate, sign: int) -> None:
+        for g in c.covers:
+            met[g] = met.get(g, 0) + sign
+        if c.counted:
+            filled[c.kind] = filled.get(c.kind, 0) + sign
+        if c.group is not None:
+            depth[c.group] = depth.get(c.group, 0) + sign
 
     ready = [(rank(c), c.key) for c in candidates if not c.requires]
     heapq.heapify(ready)
@@ -564,16 +738,21 @@ def _greedy(
                 c = by_key[k]
                 free[c.pool][placed.pop(k)] += _units(c.hours)
                 counted -= c.counted
+                account(c, -1)
             stack.extend(dependents.get(k, ()))
             bundle = by_key[k].bundle
             if bundle is not None:
                 stack.extend(bundles.get(bundle, []))
 
     while ready:
-        _, key = heapq.heappop(ready)
+        held, key = heapq.heappop(ready)
         if key in rejected:
             continue
         c = by_key[key]
+        now = rank(c)
+        if now > held:  # worth less than when queued: back in line at its current worth
+            heapq.heappush(ready, (now, key))
+            continue
         earliest = max([placed[r] for r in c.requires], default=0)
         need = _units(c.hours)
         room = free[c.pool]
@@ -584,6 +763,7 @@ def _greedy(
         placed[key] = week
         room[week] -= need
         counted += c.counted
+        account(c, 1)
         for d in dependents.get(key, ()):
             waiting[d] -= 1
             if waiting[d] == 0 and d not in rejected:
@@ -592,7 +772,7 @@ def _greedy(
     for members in bundles.values():
         if any(m not in placed for m in members):
             reject(members[0])
-    value = sum(by_key[k].value_in(w) for k, w in placed.items())
+    value = plan_value(candidates, placed, replace(objective, quotas=quotas))
     return Schedule(
         weeks=dict(sorted(placed.items())),
         solver=name,

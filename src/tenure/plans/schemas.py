@@ -39,6 +39,7 @@ class ActivityRead(BaseModel):
     start: dt.date = Field(description="First day of its week, weeks counted from the start.")
     dependencies: list[str]
     notes: str
+    why: str = Field(description="Why it was chosen: the account's figures and what it covers.")
 
 
 class LeftOutRead(BaseModel):

@@ -53,6 +53,7 @@ from tenure.plans.signals import (
     Signal,
     comparisons,
     compute_signals,
+    quarter_end,
 )
 from tenure.warehouse import Warehouse
 
@@ -491,15 +492,19 @@ def make_plan(
         )
     if options.new_clients < 0:
         raise TenureError(f"--new-clients: {options.new_clients}: must not be negative")
-    newcomers = [f for f in book.facts if f.lifecycle_stage == ONBOARDING_STAGE]
-    existing = [f for f in book.facts if f.lifecycle_stage != ONBOARDING_STAGE]
-    new_clients = []
-    for f in newcomers:
-        since = book.accounts[f.external_id].customer_since
-        start = max(since or options.quarter_start, options.quarter_start)
-        new_clients.append(NewClient(f.external_id, f.name, start))
-    for i in range(len(newcomers), options.new_clients):
-        new_clients.append(NewClient(f"NEW-{i + 1}", f"new client {i + 1}", options.quarter_start))
+    new_clients = new_clients_of(session, user, options.quarter_start)
+    onboarding = {c.client for c in new_clients}
+    existing = [f for f in book.facts if f.external_id not in onboarding]
+    # The accounts actually onboarding come first; placeholders make up the number asked for.
+    for i in range(len(new_clients), options.new_clients):
+        new_clients.append(
+            NewClient(
+                f"NEW-{i + 1}",
+                f"new client {i + 1}",
+                options.quarter_start,
+                "placeholder: a new client expected this quarter, not in Tenure yet",
+            )
+        )
     everyone: list[Comparable] = [*book.facts, *book.others]
     compared = comparisons(everyone, library.rules)
     found = compute_signals(
@@ -521,6 +526,29 @@ def make_plan(
     )
     plan = plan_quarter(existing, found, library, request)
     return PlanOutcome(plan, book.health, found, user, book.warnings)
+
+
+def new_clients_of(session: Session, user: User, quarter_start: date) -> list[NewClient]:
+    """The CSM's accounts to onboard this quarter: in lifecycle stage `onboarding`, or a
+    client from a day inside the quarter (`customer_since`), by start day. Onboarding starts
+    on their first day, or the quarter's start when that came earlier."""
+    qe = quarter_end(quarter_start)
+    starts_here = Account.customer_since.between(quarter_start, qe)
+    query = (
+        select(Account)
+        .where(Account.owner_id == user.id)
+        .where(or_(Account.lifecycle_stage == ONBOARDING_STAGE, starts_here))
+    )
+    out = []
+    for account in session.scalars(query):
+        since = account.customer_since
+        start = max(since or quarter_start, quarter_start)
+        if account.lifecycle_stage == ONBOARDING_STAGE:
+            why = "lifecycle stage onboarding" + (f", a client since {since}" if since else "")
+        else:
+            why = f"a new client from {since}"
+        out.append(NewClient(account.external_id, account.name, start, why))
+    return sorted(out, key=lambda c: (c.start, c.client))
 
 
 def _kept(task: Task, quarter_start: date) -> PlannedActivity:
@@ -547,6 +575,7 @@ def _kept(task: Task, quarter_start: date) -> PlannedActivity:
         done=True,
         onboarding=task.onboarding,
         activity=task.activity,
+        why=task.why,
     )
 
 
@@ -593,6 +622,7 @@ def save_plan(session: Session, outcome: PlanOutcome, quarter_start: date) -> in
                 start=activity.start,
                 dependencies=list(activity.dependencies),
                 notes=activity.notes,
+                why=activity.why,
                 value=activity.value,
                 status="open",
             )

@@ -180,6 +180,7 @@ def _body_context(db: Session, user: User, owner: User, quarter_start: date) -> 
         "today": today(),
         "urgent": plan_view.URGENT,
         "meter": meter,
+        "section_of": lambda t: plan_view.week_index(t.start, quarter_start) + 1,
     }
 
 
@@ -267,14 +268,20 @@ def plan_xlsx(
 
 
 def _change_task(request: Request, db: Session, user: User, task_id: int, done: bool) -> Response:
-    """Mark a task done (today) or open again, with its audit entry; htmx gets the plan's
-    weeks back, a plain form a redirect to them."""
+    """Mark a task done (today) or open again, with its audit entry; htmx gets the task's
+    section (its week, or the onboarding) and the tiles back, so the page stays where it
+    was; a plain form a redirect to the task."""
     task = plans.find_task(db, str(task_id))
     require_may_plan_for(user, task.owner.email)
     plans.change_task_recorded(db, user, task, today() if done else None, via="web")
     if request.headers.get("HX-Request") == "true":
         context = _body_context(db, user, task.owner, task.quarter_start)
-        return render(request, "plan_body.html", context)
+        context["section"] = (
+            "onboarding"
+            if task.onboarding
+            else plan_view.week_index(task.start, task.quarter_start)
+        )
+        return render(request, "plan_section.html", context)
     url = plan_url(task.owner.email, task.quarter_start) + f"#task-{task.id}"
     return RedirectResponse(url, status_code=303)
 
