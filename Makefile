@@ -14,7 +14,7 @@ PORT ?= 8000
 
 $(STAMP): pyproject.toml scripts/install-system-packages
 	@test -n "$(PYTHON)" || { echo "Tenure needs Python 3.11 or newer on PATH" >&2; exit 1; }
-	bash scripts/install-system-packages chromium
+	bash scripts/install-system-packages chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

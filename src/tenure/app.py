@@ -136,6 +136,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(messages_router, prefix="/api/v1", responses=ERROR_RESPONSES)
 
+    from tenure.goals.endpoints import router as goals_router
+
+    app.include_router(goals_router, prefix="/api/v1")
+    from tenure.reports.qbr_endpoints import router as qbr_router
+    from tenure.surveys.endpoints import router as surveys_router
+
+    app.include_router(qbr_router, prefix="/api/v1")
+    app.include_router(surveys_router, prefix="/api/v1")
+
     from tenure.web import install as install_web  # pages, static files, audit API
 
     install_web(app)

@@ -10,6 +10,7 @@ import typer
 from tenure.accounts.cli import accounts_app, contacts_app, import_app, note_app
 from tenure.db import Database
 from tenure.demo.cli import demo_app
+from tenure.goals.cli import goals_app
 from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.errors import TenureError
@@ -26,8 +27,10 @@ from tenure.migrate import upgrade
 from tenure.ops.cli import backup_command, restore_command
 from tenure.plans.cli import plan, playbook_app, signals, tasks_app
 from tenure.reports.cli import report_app
+from tenure.reports.qbr_cli import qbr_command, qbr_meeting_command
 from tenure.retention.churn_cli import churn_app, health_backtest
 from tenure.retention.cli import kpis_command, retention_app
+from tenure.surveys.cli import survey_app
 from tenure.usage.cli import daily, import_events, keys_app, metrics_app, usage_app
 from tenure.users.cli import tokens_app, users_app
 
@@ -56,6 +59,10 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(playbook_app, name="playbook")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.add_typer(goals_app, name="goals")
+app.add_typer(survey_app, name="survey")
+app.command("qbr")(qbr_command)
+app.command("qbr-meeting")(qbr_meeting_command)
 app.add_typer(template_app, name="template")
 app.add_typer(mail_app, name="mail")
 add_consent_commands(contacts_app)

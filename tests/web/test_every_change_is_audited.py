@@ -36,6 +36,8 @@ NOT_CHANGES = {
     },
     ("POST", "/unsubscribe/{token}"): "a recipient's own opt-out, authorised by the signed "
     "token in the link (no Tenure user); audited with no actor and kept on the suppression list",
+    ("POST", "/s/answer"): "a client's own survey answer through its signed link (no login, "
+    "no person of ours): audited as survey.edit without an actor",
 }
 
 
@@ -142,6 +144,47 @@ def _logout(world: World, who: str) -> Any:
 def _task(world: World, who: str, verb: str) -> Any:
     task_id = world.task_ids[0]
     return world.post(who, f"/api/v1/tasks/{task_id}/{verb}", json={})
+
+
+def _goal(world: World, metric: bool = False) -> int:
+    """A new goal of acme, made through the CLI (which writes no audit entry)."""
+    extra = ["--metric", "logins_28d"] if metric else []
+    made = world.cli(
+        "goals",
+        "add",
+        "acme",
+        "--title",
+        f"Goal {world.n()}",
+        "--target",
+        "10",
+        "--due",
+        "2027-06-30",
+        "--milestone",
+        "First step",
+        *extra,
+        "--format",
+        "json",
+    )
+    return int(made.json()[0]["id"])
+
+
+def _survey(world: World) -> str:
+    """A new draft survey campaign, made through the CLI by someone who approves nothing."""
+    name = f"survey-{world.n()}"
+    world.cli(
+        "survey",
+        "create",
+        name,
+        "--kind",
+        "nps",
+        "--role",
+        "all",
+        "--account",
+        "acme",
+        "--by",
+        "ops@example.com",
+    )
+    return name
 
 
 def _web_task(world: World, who: str, verb: str) -> Any:
@@ -294,7 +337,112 @@ CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/messages/send"): Change(
         "mail.send", "web", MANAGERS, NOT_MANAGERS, lambda w, who: w.web(who, "/messages/send")
     ),
+    ("POST", "/accounts/{external_id}/goals/{goal_id}/progress"): Change(
+        "goal.progress",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(who, f"/accounts/acme/goals/{_goal(w)}/progress", {"value": "4"}),
+    ),
+    ("POST", "/accounts/{external_id}/qbr"): Change(
+        "qbr.make",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(
+            who, "/accounts/acme/qbr", {"quarter_start": "2026-10-01", "format": "html"}
+        ),
+    ),
     # -- the API -----------------------------------------------------------------------------
+    ("POST", "/api/v1/accounts/{external_id}/goals"): Change(
+        "goal.add",
+        "api",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.post(
+            who,
+            "/api/v1/accounts/acme/goals",
+            json={
+                "title": f"Goal {w.n()}",
+                "measure": "hours",
+                "target": 2,
+                "due_date": "2027-03-31",
+            },
+        ),
+    ),
+    ("PATCH", "/api/v1/goals/{goal_id}"): Change(
+        "goal.change",
+        "api",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.api.patch(
+            f"/api/v1/goals/{_goal(w)}", headers=w.token(who), json={"status": "dropped"}
+        ),
+    ),
+    ("POST", "/api/v1/goals/{goal_id}/progress"): Change(
+        "goal.progress",
+        "api",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.post(who, f"/api/v1/goals/{_goal(w)}/progress", json={"value": 3}),
+    ),
+    ("PUT", "/api/v1/goals/{goal_id}/milestones/{position}"): Change(
+        "goal.milestone",
+        "api",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.api.put(
+            f"/api/v1/goals/{_goal(w)}/milestones/1",
+            headers=w.token(who),
+            json={"reached_on": str(AS_OF)},
+        ),
+    ),
+    ("POST", "/api/v1/accounts/{external_id}/qbr"): Change(
+        "qbr.make",
+        "api",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.post(
+            who, "/api/v1/accounts/acme/qbr", json={"quarter_start": "2026-10-01", "format": "json"}
+        ),
+    ),
+    ("POST", "/api/v1/accounts/{external_id}/qbr-meeting"): Change(
+        "qbr.meeting",
+        "api",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.post(
+            who,
+            "/api/v1/accounts/acme/qbr-meeting",
+            json={
+                "summary": "Q4 review",
+                "actions": [{"text": "Train the new team", "due": "2027-01-15"}],
+            },
+        ),
+    ),
+    ("POST", "/api/v1/surveys"): Change(
+        "survey.create",
+        "api",
+        MANAGERS,
+        NOT_MANAGERS,
+        lambda w, who: w.post(
+            who, "/api/v1/surveys", json={"name": f"survey-{w.n()}", "kind": "csat"}
+        ),
+    ),
+    ("POST", "/api/v1/surveys/{name}/send"): Change(
+        "survey.send",
+        "api",
+        MANAGERS,
+        NOT_MANAGERS,
+        lambda w, who: w.post(who, f"/api/v1/surveys/{_survey(w)}/send", json={"hold": True}),
+    ),
+    ("POST", "/api/v1/surveys/{name}/close"): Change(
+        "survey.close",
+        "api",
+        MANAGERS,
+        NOT_MANAGERS,
+        lambda w, who: w.post(who, f"/api/v1/surveys/{_survey(w)}/close"),
+    ),
     ("POST", "/api/v1/messages"): Change(
         "message.draft",
         "api",

@@ -14,9 +14,11 @@ from tenure.models.enums import (
     Tier,
     TimelineKind,
 )
+from tenure.models.goals import Goal, GoalMilestone, GoalProgress, QbrSnapshot
 from tenure.models.health import AccountHealth, Scorecard
 from tenure.models.messaging import Handoff, Message, MessageTemplate, Suppression
 from tenure.models.plans import PlaybookLibrary, Task
+from tenure.models.surveys import SurveyCampaign, SurveyRecipient
 from tenure.models.usage import WriteKey
 from tenure.models.users import ApiToken, User
 from tenure.models.web import BookMark, LoginFailure, WebSession
@@ -31,17 +33,23 @@ __all__ = [
     "Contact",
     "Contract",
     "ContractStatus",
+    "Goal",
+    "GoalMilestone",
+    "GoalProgress",
     "Handoff",
     "LoginFailure",
     "Message",
     "MessageTemplate",
     "PlaybookLibrary",
+    "QbrSnapshot",
     "Role",
     "Scorecard",
     "Sentiment",
     "Suppression",
     "Seniority",
+    "SurveyCampaign",
     "SurveyKind",
+    "SurveyRecipient",
     "SurveyResponse",
     "Task",
     "Ticket",

@@ -579,13 +579,22 @@ def _kept(task: Task, quarter_start: date) -> PlannedActivity:
     )
 
 
+# Tasks made outside the planner (a detractor's survey follow-up, a QBR meeting's agreed
+# actions) are commitments to a client: re-planning the quarter never drops them.
+KEPT_ON_REPLAN = ("detractor_follow_up", "qbr_action")
+
+
 def save_plan(session: Session, outcome: PlanOutcome, quarter_start: date) -> int:
     """Turn the plan into the CSM's tasks for the quarter: open tasks of an earlier plan are
-    replaced, done ones kept. Returns how many tasks were written."""
+    replaced, done ones (and those made outside the planner) kept. Returns how many tasks
+    were written."""
     user = outcome.user
     session.execute(
         delete(Task).where(
-            Task.owner_id == user.id, Task.quarter_start == quarter_start, Task.status == "open"
+            Task.owner_id == user.id,
+            Task.quarter_start == quarter_start,
+            Task.status == "open",
+            Task.activity.not_in(KEPT_ON_REPLAN),
         )
     )
     ids = dict(session.execute(select(Account.external_id, Account.id)).tuples().all())

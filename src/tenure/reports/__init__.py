@@ -1,1 +1,2 @@
-"""Reports: value reports that show free clients what paying clients see."""
+"""Reports made from the stored facts: value reports that show free clients what paying
+clients see, and QBR packs (HTML, PDF)."""

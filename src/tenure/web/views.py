@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     from tenure.web import (
+        account_goals_routes,
         account_routes,
         admin_routes,
         auth,
@@ -15,6 +16,7 @@ def routers() -> list[APIRouter]:
         messages_routes,
         plan_routes,
         renewals_routes,
+        surveys_routes,
         team_routes,
         usage_routes,
     )
@@ -23,6 +25,7 @@ def routers() -> list[APIRouter]:
         auth.router,
         book_routes.router,
         account_routes.router,
+        account_goals_routes.router,
         renewals_routes.router,
         kpis_routes.router,
         plan_routes.router,
@@ -30,4 +33,5 @@ def routers() -> list[APIRouter]:
         messages_routes.router,
         team_routes.router,
         admin_routes.router,
+        surveys_routes.router,
     ]
