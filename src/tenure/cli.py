@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tenure.accounts.cli import accounts_app, import_app, note_app
+from tenure.agent.cli import agent_app
 from tenure.db import Database
 from tenure.demo.cli import demo_app
 from tenure.health.cli import health_app, scorecard_app
@@ -42,6 +43,7 @@ app.command("plan")(plan)
 app.command("signals")(signals)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(agent_app, name="agent")
 
 
 @app.command()
