@@ -59,7 +59,8 @@ _PRICE = re.compile(
 # A promise that the product will change.
 _PROMISE = re.compile(
     r"\b(?:we(?:'ll| will| are going to| shall)\s+(?:build|add|ship|deliver|release|implement)"
-    r"|coming soon|on (?:our|the) roadmap for|we promise|guarantee(?:d)? (?:that )?(?:the )?feature)\b",
+    r"|coming soon|on (?:our|the) roadmap for|we promise"
+    r"|guarantee(?:d)? (?:that )?(?:the )?feature)\b",
     re.IGNORECASE,
 )
 

@@ -251,6 +251,7 @@ def run(
                     budget,
                 )
         _store_state(session, account.id, day, state_of(seen, mandate.triggers))
+    _release(session, settings, result, mandate, library, agent, day, budget)
     result.expired = _expire(session, agent, mandate, day, scope)
     if existing_run is None:
         session.add(
@@ -299,7 +300,8 @@ def _extra(
         .order_by(SurveyResponse.responded_at)
     )
     for response in responses:
-        assert response.responded_at is not None and response.score is not None
+        assert response.responded_at is not None
+        assert response.score is not None
         answered = response.responded_at.astimezone(UTC).date()
         out.answers[response.account_id].append(
             Answer(
@@ -460,25 +462,7 @@ def _handle(
     day: date,
     budget: _Budget,
 ) -> None:
-    existing = session.scalar(select(AgentAction).where(AgentAction.key == proposal.key))
-    if existing is not None:
-        # Held back by a budget or a quiet period on an earlier day: try again now.
-        if existing.status == "held" and existing.day < day:
-            hold = _hold(session, settings, existing, mandate, budget, day)
-            if hold is None:
-                before = action_record(existing)
-                _decide_new(session, settings, existing, mandate, library, agent, day)
-                record_change(
-                    session,
-                    agent,
-                    f"agent.{existing.kind}",
-                    _target(existing),
-                    before,
-                    action_record(existing),
-                    via="agent",
-                )
-                result.changed.append(existing)
-                return
+    if session.scalar(select(AgentAction.id).where(AgentAction.key == proposal.key)):
         result.already += 1
         return
     if proposal.kind == "task" and _open_task_for(session, account, proposal) is not None:
@@ -503,7 +487,7 @@ def _handle(
     )
     session.add(action)
     session.flush()
-    hold = _hold(session, settings, action, mandate, budget, day)
+    hold = _hold(session, action, mandate, budget, day)
     if hold is not None:
         action.status = "held"
         action.reason = hold
@@ -522,13 +506,45 @@ def _handle(
     result.new.append(action)
 
 
+def _release(
+    session: Session,
+    settings: Settings,
+    result: RunResult,
+    mandate: Mandate,
+    library: Library,
+    agent: User,
+    day: date,
+    budget: _Budget,
+) -> None:
+    """Drafts held back on an earlier day by a budget or a quiet period go ahead once it
+    allows them, oldest first (the trigger that made them may be long gone)."""
+    query = select(AgentAction).where(AgentAction.status == "held", AgentAction.day < day)
+    if result.scope != "*":
+        query = query.where(AgentAction.csm_email == result.scope)
+    for action in session.scalars(query.order_by(AgentAction.day, AgentAction.id)):
+        if _hold(session, action, mandate, budget, day) is not None:
+            continue
+        before = action_record(action)
+        _decide_new(session, settings, action, mandate, library, agent, day)
+        session.flush()
+        record_change(
+            session,
+            agent,
+            "agent.release",
+            _target(action),
+            before,
+            action_record(action),
+            via="agent",
+        )
+        result.changed.append(action)
+
+
 def _target(action: AgentAction) -> str:
     return f"account:{action.account_external_id}"
 
 
 def _hold(
     session: Session,
-    settings: Settings,
     action: AgentAction,
     mandate: Mandate,
     budget: _Budget,
@@ -787,7 +803,7 @@ def get_action(session: Session, action_id: int) -> AgentAction:
     return action
 
 
-def _may_decide(session: Session, settings: Settings, action: AgentAction, by: User) -> None:
+def _may_decide(settings: Settings, action: AgentAction, by: User) -> None:
     if by.email == settings.agent_email.lower():
         raise Forbidden("the agent cannot approve its own actions")
     if by.role in (Role.admin, Role.manager):
@@ -808,7 +824,7 @@ def decide(
 ) -> AgentAction:
     """approve / reject what waits for a person, or undo what the agent did."""
     action = get_action(session, action_id)
-    _may_decide(session, settings, action, by)
+    _may_decide(settings, action, by)
     before = action_record(action)
     today = day or utc_now().date()
     if verdict == "approve":

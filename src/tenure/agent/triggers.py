@@ -51,7 +51,7 @@ class Seen:
     """Everything the triggers read of one account on one day."""
 
     facts: AccountFacts
-    signals: Sequence[Signal]
+    signals: Sequence[Signal] = ()
     customer_since: date | None = None
     answers: Sequence[Answer] = ()  # answered on or before the day
     sponsors: Sequence[Sponsor] = ()
