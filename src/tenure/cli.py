@@ -14,8 +14,11 @@ from tenure.demo.cli import demo_app
 from tenure.health.cli import health_app, scorecard_app
 from tenure.kit.cli import context, typer_app
 from tenure.kit.output import stderr
+from tenure.messaging.cli import contacts_app, mail_app, template_app
+from tenure.messaging.incident_cli import incident_app
 from tenure.migrate import upgrade
 from tenure.plans.cli import plan, playbook_app, signals, tasks_app
+from tenure.reports.cli import report_app
 from tenure.retention.churn_cli import churn_app, health_backtest
 from tenure.retention.cli import kpis_command, retention_app
 from tenure.usage.cli import daily, import_events, keys_app, metrics_app, usage_app
@@ -44,6 +47,11 @@ app.command("signals")(signals)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(agent_app, name="agent")
+app.add_typer(template_app, name="template")
+app.add_typer(mail_app, name="mail")
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(incident_app, name="incident")
+app.add_typer(report_app, name="report")
 
 
 @app.command()

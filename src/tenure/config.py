@@ -94,6 +94,90 @@ class Settings(BaseSettings):
         "is used instead.",
     )
 
+    # -- messaging: the outbox and SMTP ------------------------------------------------------
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server that sends the outbox.")
+    smtp_port: int = Field(default=25, description="SMTP server port (587 with STARTTLS, 465 TLS).")
+    smtp_tls: str = Field(
+        default="none",
+        pattern="^(none|starttls|tls)$",
+        description="SMTP encryption: none, starttls (upgrade after connecting) or tls "
+        "(implicit TLS).",
+    )
+    smtp_user: str | None = Field(default=None, description="SMTP login user; none: no login.")
+    smtp_password: str | None = Field(default=None, description="SMTP login password.")
+    smtp_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long one SMTP conversation step may take."
+    )
+    mail_from: str = Field(
+        default="Tenure <tenure@localhost>",
+        description="From address of every message (a CSM's own address goes in Reply-To).",
+    )
+    mail_reply_to: str | None = Field(
+        default=None,
+        description="Reply-To for messages without an author; default the author's email.",
+    )
+    mail_internal_to: str | None = Field(
+        default=None,
+        description="Internal list that incident briefs go to (e.g. cs-team@example.com).",
+    )
+    mail_support_to: str | None = Field(
+        default=None, description="Where hand-offs to support go (an email address)."
+    )
+    mail_sales_to: str | None = Field(
+        default=None, description="Where hand-offs to sales go (an email address)."
+    )
+    mail_product_to: str | None = Field(
+        default=None, description="Where hand-offs to product go (an email address)."
+    )
+    mail_daily_limit: int = Field(
+        default=500, ge=0, description="At most this many messages sent per UTC day."
+    )
+    mail_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts before a message that keeps failing is failed."
+    )
+    mail_retry_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Wait after the first failed attempt; doubled after each further one.",
+    )
+    mail_sending_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="A message left in `sending` this long by a sender that stopped is "
+        "recovered by the next sender (sent again only if its text never left).",
+    )
+    mail_send_seconds: float = Field(
+        default=30.0, gt=0, description="How often `tenure serve` sends approved messages."
+    )
+    mail_self_approval: bool = Field(
+        default=False,
+        description="Let the author of a client message approve it (off: a second person "
+        "approves every client message).",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Address clients reach this Tenure at, for unsubscribe and report links.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that signs unsubscribe links and webhooks; default a random key kept "
+        "in the data dir (set it when several machines serve one database).",
+    )
+    webhook_support_url: str | None = Field(
+        default=None, description="Webhook that hand-offs to support are posted to."
+    )
+    webhook_sales_url: str | None = Field(
+        default=None, description="Webhook that hand-offs to sales are posted to."
+    )
+    webhook_product_url: str | None = Field(
+        default=None, description="Webhook that hand-offs to product are posted to."
+    )
+    webhook_secret: str | None = Field(
+        default=None,
+        description="Shared secret of the HMAC-SHA256 signature of every webhook body; "
+        "default the secret key.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -105,3 +189,23 @@ class Settings(BaseSettings):
         if self.warehouse_url:
             return self.warehouse_url
         return f"file://{(self.data_dir / 'warehouse').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one made once and kept in the data dir (owner-only)."""
+        if self.secret_key:
+            return self.secret_key
+        import secrets
+
+        path = self.data_dir / "secret_key"
+        if path.is_file():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        # Created exclusively so that two processes starting together agree on one key.
+        try:
+            with open(path, "x") as handle:
+                handle.write(key)
+            path.chmod(0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        return key

@@ -23,6 +23,7 @@ from tenure.models.enums import (
     TimelineKind,
 )
 from tenure.models.health import AccountHealth, Scorecard
+from tenure.models.messaging import Handoff, Message, MessageTemplate, Suppression
 from tenure.models.plans import PlaybookLibrary, Task
 from tenure.models.usage import WriteKey
 from tenure.models.users import ApiToken, User
@@ -44,10 +45,14 @@ __all__ = [
     "Contact",
     "Contract",
     "ContractStatus",
+    "Handoff",
+    "Message",
+    "MessageTemplate",
     "PlaybookLibrary",
     "Role",
     "Scorecard",
     "Sentiment",
+    "Suppression",
     "Seniority",
     "SurveyKind",
     "SurveyResponse",

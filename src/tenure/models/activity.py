@@ -64,5 +64,8 @@ class TimelineEntry(Base):
     sentiment: Mapped[Sentiment | None] = mapped_column(
         Enum(Sentiment, native_enum=False, length=8)
     )
+    # Set on a sent message (kind = message): who it went to and the outbox row with its text.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
 
     account: Mapped[Account] = relationship()

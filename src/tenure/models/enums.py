@@ -51,6 +51,8 @@ class TimelineKind(StrEnum):
     meeting = "meeting"
     sentiment = "sentiment"
     system = "system"
+    # A message Tenure sent, tied to its contact and its text in the outbox.
+    message = "message"
 
 
 class Sentiment(StrEnum):

@@ -29,7 +29,7 @@ from tenure.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-TIMELINE_KINDS = [k for k in TimelineKind if k is not TimelineKind.system]
+TIMELINE_KINDS = [k for k in TimelineKind if k not in (TimelineKind.system, TimelineKind.message)]
 
 
 def can_write(user: User, target: Account) -> bool:

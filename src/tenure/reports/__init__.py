@@ -1,0 +1,1 @@
+"""Reports: value reports that show free clients what paying clients see."""
