@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.agent.triggers import renewal_window
-from tenure.models import Account, AgentAction, AuditEntry, Contract, Task
+from tenure.models import Account, AgentAction, AuditEntry, Contract, Message, Task
 from tests.agent.helpers import acting_mandate, company, days, load, state
 
 WINDOWS = (120, 90, 60, 30)
@@ -67,7 +67,8 @@ def test_a_month_of_daily_runs(cli, folder: Path, session: Session, tmp_path: Pa
     assert all(n == 1 for n in got.values())
     for review in reviews:
         assert review.status == "done"
-        assert review.task is not None and review.task.activity == "renewal_review"
+        assert review.task is not None
+        assert review.task.activity == "renewal_review"
 
     # Never a second open task for the same trigger (nor two of one activity, reviews of
     # different windows aside).
@@ -93,8 +94,25 @@ def test_a_month_of_daily_runs(cli, folder: Path, session: Session, tmp_path: Pa
         assert draft.status in ("awaiting_approval", "held", "expired"), draft.status
         assert draft.approver is None
     assert all(a.status != "approved" for a in actions)
+    # The drafts are in the outbox, by the agent, waiting for a person; nothing else is.
+    messages = list(session.scalars(select(Message).order_by(Message.id)))
+    client = [m for m in messages if m.audience == "client"]
+    by_ref = {f"message:{m.id}": m for m in client}
+    for draft in drafts:
+        if draft.status == "awaiting_approval":
+            message = by_ref[draft.message_ref]
+            assert message.status == "pending_approval"
+            assert message.author == "agent@tenure.invalid"
+            assert message.source == "agent"
+            assert message.to_email == draft.payload["to"]
+            assert draft.payload["body"] in message.text
+        elif draft.message_ref is not None:
+            assert by_ref[draft.message_ref].status == "cancelled"
+    assert {m.status for m in client} <= {"pending_approval", "cancelled"}
+    assert all(m.approved_by is None and m.sent_at is None for m in messages)
     for handoff in (a for a in actions if a.kind.startswith("handoff_")):
-        assert handoff.kind == "handoff_support" and handoff.status == "done"
+        assert handoff.kind == "handoff_support"
+        assert handoff.status == "done"
 
     # Every action has its audit entry, by the agent, with trigger, evidence, rule, version.
     entries = list(session.scalars(select(AuditEntry).where(AuditEntry.via == "agent")))
@@ -106,5 +124,7 @@ def test_a_month_of_daily_runs(cli, folder: Path, session: Session, tmp_path: Pa
         recorded = first_entry[action.id]
         assert recorded["key"] == action.key
         assert recorded["trigger"] == action.trigger
-        assert recorded["evidence"] and all(recorded["evidence"])
-        assert recorded["rule"] and recorded["policy_version"] == 1
+        assert recorded["evidence"]
+        assert all(recorded["evidence"])
+        assert recorded["rule"]
+        assert recorded["policy_version"] == 1

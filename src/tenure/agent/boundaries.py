@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from tenure.kit.errors import TenureError
 
 # What the agent may do at all; every other action is refused.
-KINDS = ("task", "draft", "survey", "handoff_support", "handoff_sales", "handoff_product")
+KINDS = ("task", "draft", "handoff_support", "handoff_sales", "handoff_product")
 
 
 @dataclass(frozen=True)

@@ -15,31 +15,26 @@ class Draft:
     body: str
 
 
-def _first(name: str) -> str:
-    return name.split()[0] if name.strip() else "there"
-
-
-def template(trigger: Trigger, account: str, contact: str) -> Draft:
+def template(trigger: Trigger, account: str) -> Draft:
+    """Subject and body; the outbox's note template adds the greeting and the CSM's name."""
     evidence = "\n".join(f"- {line}" for line in trigger.evidence)
-    hello = f"Hello {_first(contact)},"
     if trigger.kind == "detractor":
         return Draft(
             f"Your feedback on {account}'s use of our service",
-            f"{hello}\n\nThank you for answering our survey. Your answer tells us we are not "
+            "Thank you for answering our survey. Your answer tells us we are not "
             "doing well enough for you, and I would like to understand why.\n\nCould we "
             "take 20 minutes this week or next? Tell me what went wrong and what would "
-            "make the biggest difference for your team.\n\nBest regards",
+            "make the biggest difference for your team.",
         )
     if trigger.kind == "paid_like_free":
         return Draft(
             f"What {account} is getting out of the product",
-            f"{hello}\n\nYour team uses the product as much as many of our paying clients. "
+            "Your team uses the product as much as many of our paying clients. "
             f"Here is what your own usage shows:\n{evidence}\n\nThe statistics your usage "
             "produces are already collected for you. I would be glad to walk you through "
-            "them and what they could tell your team.\n\nBest regards",
+            "them and what they could tell your team.",
         )
     return Draft(
         f"{account}: a quick check-in",
-        f"{hello}\n\nI would like to check in on how things are going.\n\n{evidence}\n\n"
-        "Best regards",
+        f"I would like to check in on how things are going.\n\n{evidence}",
     )

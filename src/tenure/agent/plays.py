@@ -14,7 +14,6 @@ from tenure.agent.triggers import Trigger
 DECIDED_BY = {
     "task": "create_task",
     "draft": "draft_message",
-    "survey": "schedule_survey",
     "handoff_support": "handoff_support",
     "handoff_sales": "handoff_sales",
     "handoff_product": "handoff_product",
@@ -53,10 +52,9 @@ def propose(
     trigger: Trigger,
     plays: Mapping[str, str],
     recipient: Recipient | None,
-    surveys: bool,
 ) -> list[Proposal]:
-    """What the agent does about one trigger. `surveys`: whether Tenure can schedule a
-    survey; without it the missing survey becomes a task for the CSM."""
+    """What the agent does about one trigger. A missing survey is a task for the CSM (the
+    agent schedules no survey campaign itself)."""
 
     def make(kind: str, rule: str, activity: str | None = None, **payload: Any) -> Proposal:
         play = f"{trigger.kind}.{kind}"
@@ -83,12 +81,10 @@ def propose(
             )
         )
         return out
-    if trigger.kind == "survey_missing" and surveys:
-        out.append(make("survey", "survey_missing: schedule a survey"))
-    elif activity:
+    if activity:
         out.append(make("task", f"plays.{trigger.kind} = {activity}", activity))
     if trigger.kind in DRAFTED and recipient is not None:
-        draft: Draft = template(trigger, name, recipient.name)
+        draft: Draft = template(trigger, name)
         out.append(
             make(
                 "draft",

@@ -51,7 +51,7 @@ WAITING = ("proposed", "awaiting_approval")
 DONE = ("done", "approved")
 # Statuses that used the touch budget (a message drafted for the client counts once drafted).
 COUNTED = (*WAITING, *DONE)
-TOUCHES = (TimelineKind.email, TimelineKind.call, TimelineKind.meeting)
+TOUCHES = (TimelineKind.email, TimelineKind.call, TimelineKind.meeting, TimelineKind.message)
 ANSWERS_DAYS = 400
 
 
@@ -235,7 +235,6 @@ def run(
                 trigger,
                 mandate.plays,
                 contact,
-                links.surveys_available(),
             ):
                 _handle(
                     session,
@@ -584,9 +583,7 @@ def _last_touch(session: Session, account_id: int, day: date) -> date | None:
             TimelineEntry.at < _end_of(day),
         )
     )
-    sent = links.last_sent(session, account_id, day)
-    days = [d for d in (at.astimezone(UTC).date() if at else None, sent) if d is not None]
-    return max(days) if days else None
+    return at.astimezone(UTC).date() if at else None
 
 
 def _decide_new(
@@ -644,16 +641,22 @@ def perform(
         action.task_id = _make_task(session, action, library, day).id
         action.status = "done"
     elif action.kind == "draft":
-        if action.message_ref is None:
-            action.message_ref = links.draft(session, settings, action, agent)
-        sends = approver is not None or (
-            action.decision == "auto" and action.llm is None and _send_decision(session) == "auto"
+        alone = (
+            approver is None
+            and action.decision == "auto"
+            and action.llm is None
+            and active_mandate(session).decision("send_message") == "auto"
         )
+        if action.message_ref is None:
+            # Sent without a person only when the mandate says so: Tenure approves it then,
+            # and the message has no author (the audit names the agent).
+            author = None if alone else agent
+            action.message_ref = links.draft(session, settings, action, author, not alone)
         if approver is not None:
             links.approve(session, settings, action, approver)
             action.status = "approved"
-        elif sends:
-            links.submit(session, settings, action, agent)
+        elif alone:
+            links.approve(session, settings, action, None)
             action.status = "done"
         else:
             action.status = "awaiting_approval"
@@ -663,17 +666,10 @@ def perform(
     elif action.kind.startswith("handoff_"):
         action.message_ref = links.handoff(session, settings, action, agent)
         action.status = "done"
-    elif action.kind == "survey":
-        action.message_ref = links.schedule_survey(session, settings, action, agent)
-        action.status = "done"
     if approver is not None:
         action.approver = approver.email
         action.decided_at = utc_now()
     session.flush()
-
-
-def _send_decision(session: Session) -> str:
-    return active_mandate(session).decision("send_message")
 
 
 def _make_task(session: Session, action: AgentAction, library: Library, day: date) -> Task:
@@ -853,7 +849,9 @@ def decide(
             task = action.task
             action.task_id = None
             session.delete(task)
-        if action.message_ref:
+        if action.kind.startswith("handoff_"):
+            links.cancel_handoff(session, action)
+        elif action.message_ref:
             links.cancel(session, action)
         action.status = "undone"
         action.approver = by.email
