@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tenure.accounts.cli import accounts_app, import_app, note_app
+from tenure.agent.brief_cli import brief_command
 from tenure.agent.cli import agent_app
 from tenure.db import Database
 from tenure.demo.cli import demo_app
@@ -47,6 +48,7 @@ app.command("signals")(signals)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(agent_app, name="agent")
+accounts_app.command("brief")(brief_command)
 app.add_typer(template_app, name="template")
 app.add_typer(mail_app, name="mail")
 app.add_typer(contacts_app, name="contacts")

@@ -43,7 +43,8 @@ def last_events(
         con.execute("SET TimeZone = 'UTC'")
         rows = con.sql(
             "SELECT user_id, strftime(max(timestamp), '%Y-%m-%d') "
-            "FROM read_parquet(?, hive_partitioning = false) WHERE list_contains(?, user_id) AND timestamp < ? GROUP BY user_id",
+            "FROM read_parquet(?, hive_partitioning = false) "
+            "WHERE list_contains(?, user_id) AND timestamp < ? GROUP BY user_id",
             params=[files, list(users), end],
         ).fetchall()
     return {user: date.fromisoformat(day) for user, day in rows if day is not None}

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tenure.agent import links
+from tenure.agent import brief, links
 from tenure.agent.boundaries import BoundaryError, check_action, check_recipient, check_text
 from tenure.agent.mandate import DEFAULT_FILE, Mandate, default_source, parse_mandate
 from tenure.agent.plays import Proposal, Recipient, propose
@@ -250,6 +250,8 @@ def run(
                     budget,
                 )
         _store_state(session, account.id, day, state_of(seen, mandate.triggers))
+        session.flush()
+        brief.store(session, account, day)
     _release(session, settings, result, mandate, library, agent, day, budget)
     result.expired = _expire(session, agent, mandate, day, scope)
     if existing_run is None:
@@ -695,7 +697,8 @@ def _make_task(session: Session, action: AgentAction, library: Library, day: dat
     task = Task(
         owner_id=account.owner_id,
         quarter_start=day,
-        reference=f"{activity.prefix}-{account.external_id}-{label}"[:250],
+        # The action's id keeps references unique however many times a trigger recurs.
+        reference=f"{activity.prefix}-{account.external_id}-{label}-a{action.id}"[:250],
         account_id=account.id,
         client=account.external_id,
         onboarding=False,

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     from tenure.web import (
         account_routes,
+        agent_routes,
         admin_routes,
         auth,
         book_routes,
@@ -25,6 +26,7 @@ def routers() -> list[APIRouter]:
         renewals_routes.router,
         kpis_routes.router,
         plan_routes.router,
+        agent_routes.router,
         usage_routes.router,
         team_routes.router,
         admin_routes.router,
