@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenure.agent import llm
 from tenure.audit.service import record_change
+from tenure.config import Settings
 from tenure.kit.dates import utc_now
 from tenure.kit.errors import NotFound, TenureError
 from tenure.models import (
@@ -231,17 +233,25 @@ def _short(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def store(session: Session, account: Account, day: date) -> AccountBrief:
-    """Keep the brief as of a day (changed only when a line changed, so a rerun is a no-op)."""
-    lines = [asdict(line) for line in build(session, account, day)]
+def store(
+    session: Session, account: Account, day: date, settings: Settings | None = None
+) -> AccountBrief:
+    """Keep the brief as of a day (changed only when a line changed, so a rerun is a
+    no-op), with a language model's summary of it when one is set."""
+    built = build(session, account, day)
+    lines = [asdict(line) for line in built]
     row = session.scalar(select(AccountBrief).where(AccountBrief.account_id == account.id))
+    if row is not None and row.lines == lines:
+        return row
     if row is None:
         row = AccountBrief(account_id=account.id, as_of=day, lines=lines)
         session.add(row)
-    elif row.lines != lines:
-        row.lines = lines
-        row.as_of = day
-        row.updated_at = utc_now()
+    row.lines = lines
+    row.as_of = day
+    row.updated_at = utc_now()
+    if settings is not None:
+        # Only the brief's own lines go to the model (allow-listed by construction).
+        row.summary, _ = llm.summary(settings, [f"{x.section}: {x.text}" for x in built])
     return row
 
 

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tenure.agent import brief, links
+from tenure.agent import brief, links, llm
 from tenure.agent.boundaries import BoundaryError, check_action, check_recipient, check_text
+from tenure.agent.drafts import Draft
 from tenure.agent.mandate import DEFAULT_FILE, Mandate, default_source, parse_mandate
 from tenure.agent.plays import Proposal, Recipient, propose
 from tenure.agent.triggers import Answer, Goal, Seen, Sponsor, detect, state_of
@@ -251,7 +252,7 @@ def run(
                 )
         _store_state(session, account.id, day, state_of(seen, mandate.triggers))
         session.flush()
-        brief.store(session, account, day)
+        brief.store(session, account, day, settings)
     _release(session, settings, result, mandate, library, agent, day, budget)
     result.expired = _expire(session, agent, mandate, day, scope)
     if existing_run is None:
@@ -486,6 +487,8 @@ def _handle(
         payload={**proposal.payload, "activity": proposal.activity, "client": facts.name},
         reason="",
     )
+    if action.kind == "draft":
+        _model_text(settings, action, facts)
     session.add(action)
     session.flush()
     hold = _hold(session, action, mandate, budget, day)
@@ -538,6 +541,24 @@ def _release(
             via="agent",
         )
         result.changed.append(action)
+
+
+def _model_text(settings: Settings, action: AgentAction, facts: AccountFacts) -> None:
+    """The language model's body for a draft when one is set; what it was sent is kept."""
+    if not llm.enabled(settings):
+        return
+    template = Draft(str(action.payload["subject"]), str(action.payload["body"]))
+    name = str(action.payload.get("to_name") or "")
+    allowed = {
+        "account": facts.name,
+        "recipient_first_name": name.split()[0] if name.strip() else "",
+        "why": action.trigger.split(":")[0].replace("_", " "),
+        "facts": "; ".join(action.evidence),
+        "template": template.body,
+    }
+    chosen, record = llm.draft_text(settings, template, allowed)
+    action.payload = {**action.payload, "body": chosen.body}
+    action.llm = record
 
 
 def _target(action: AgentAction) -> str:
@@ -646,7 +667,7 @@ def perform(
         alone = (
             approver is None
             and action.decision == "auto"
-            and action.llm is None
+            and not (action.llm or {}).get("used")
             and active_mandate(session).decision("send_message") == "auto"
         )
         if action.message_ref is None:
