@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     )
     agent_schedule: str | None = Field(
         default=None,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
         description="Time of day (HH:MM, UTC) at which `tenure serve` runs the agent over "
         "every book; default none (run `tenure agent run` from cron instead).",
     )

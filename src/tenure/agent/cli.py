@@ -222,3 +222,40 @@ def mandate_show(
         {"setting": "approvals.on_expiry", "value": mandate.approvals.on_expiry},
     ]
     emit(records, fmt, title=f"Mandate v{version} ({file})")
+
+
+@agent_app.command("digest")
+def digest_command(
+    ctx: typer.Context,
+    as_of: AsOfOption = None,
+    csm: CsmOption = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Put each digest in the outbox (sent by the sender).")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Each CSM's daily digest (or one CSM's): today's tasks, what awaits their approval,
+    what changed in their book. --send mails it through the outbox, once per CSM and day."""
+    from tenure.agent import digest
+
+    day = parse_date(as_of)
+    cli = context(ctx)
+    records = []
+    with cli.unit_of_work() as session:
+        for user in digest.csms(session, csm):
+            content = digest.digest(session, cli.settings, user, day)
+            record: dict[str, Any] = {
+                "csm_email": user.email,
+                "day": day,
+                "tasks": len(content["tasks"]),
+                "awaiting_approval": len(content["waiting"]),
+                "changes": len(content["changes"]),
+            }
+            if send:
+                message = digest.send(session, cli.settings, user, day)
+                record["message_id"] = message.id
+                record["message_status"] = message.status
+            records.append(record)
+    if csm is not None and not records:
+        raise TenureError(f"--csm: no user with email {csm!r}")
+    emit(records, fmt, title=f"Agent digests for {day}")

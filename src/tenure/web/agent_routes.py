@@ -12,13 +12,15 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 
 from tenure.agent import brief, service
+from tenure.agent.scheduler import lifespan
 from tenure.kit.errors import TenureError
 from tenure.models import AgentAction, AgentRun, Role
 from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+# The router brings the scheduler: `tenure serve` runs the agent daily when agent_schedule is set.
+router = APIRouter(route_class=WebRoute, include_in_schema=False, lifespan=lifespan)
 VERDICTS = ("approve", "reject", "undo")
 
 

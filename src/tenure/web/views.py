@@ -8,8 +8,8 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     from tenure.web import (
         account_routes,
-        agent_routes,
         admin_routes,
+        agent_routes,
         auth,
         book_routes,
         kpis_routes,
