@@ -251,10 +251,12 @@ def run(
                     budget,
                 )
         _store_state(session, account.id, day, state_of(seen, mandate.triggers))
-        session.flush()
-        brief.store(session, account, day, settings)
     _release(session, settings, result, mandate, library, agent, day, budget)
     result.expired = _expire(session, agent, mandate, day, scope)
+    session.flush()
+    # Last: the briefs show every action of the day, released and expired ones included.
+    for account in book.accounts.values():
+        brief.store(session, account, day, settings)
     if existing_run is None:
         session.add(
             AgentRun(
