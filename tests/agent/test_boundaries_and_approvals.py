@@ -234,8 +234,16 @@ def test_shadow_mode_proposes_and_does_nothing(cli, folder: Path, session: Sessi
     assert task.approver == task.csm_email
 
 
-def test_dry_run_and_replay_change_nothing(acting, session: Session) -> None:
-    acting("agent", "run", "--as-of", DAYS[0])
+def test_one_book_dry_runs_and_replays(acting, session: Session) -> None:
+    csm = "ana.silva@demo.tenure.dev"
+    hers = acting("agent", "run", "--as-of", DAYS[0], "--csm", csm, "--format", "json").json()
+    assert isinstance(hers, list)
+    assert hers
+    assert {r["csm_email"] for r in hers} == {csm}
+    everyone = acting("agent", "run", "--as-of", DAYS[0], "--format", "json").json()
+    assert isinstance(everyone, list)
+    assert everyone
+    assert csm not in {r["csm_email"] for r in everyone}
     before = state(session)
     dry = acting("agent", "run", "--as-of", DAYS[1], "--dry-run", "--format", "json").json()
     assert dry  # it shows what it would do ...
