@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from tenure.accounts.cli import accounts_app, contacts_app, import_app, note_app
+from tenure.agent.brief_cli import brief_command
+from tenure.agent.cli import agent_app
 from tenure.db import Database
 from tenure.demo.cli import demo_app
 from tenure.goals.cli import goals_app
@@ -63,6 +65,8 @@ app.add_typer(goals_app, name="goals")
 app.add_typer(survey_app, name="survey")
 app.command("qbr")(qbr_command)
 app.command("qbr-meeting")(qbr_meeting_command)
+app.add_typer(agent_app, name="agent")
+accounts_app.command("brief")(brief_command)
 app.add_typer(template_app, name="template")
 app.add_typer(mail_app, name="mail")
 add_consent_commands(contacts_app)

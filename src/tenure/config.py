@@ -89,6 +89,36 @@ class Settings(BaseSettings):
         "keeping the daily metrics computed from them. Default: keep every event.",
     )
 
+    agent_email: str = Field(
+        default="agent@tenure.invalid",
+        description="Email of the agent's own service user (a viewer that cannot log in), "
+        "under which every action of the agent is audited.",
+    )
+    agent_schedule: str | None = Field(
+        default=None,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Time of day (HH:MM, UTC) at which `tenure serve` runs the agent over "
+        "every book; default none (run `tenure agent run` from cron instead).",
+    )
+    agent_llm_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible chat completions API (e.g. "
+        "http://127.0.0.1:8080/v1) that drafts the agent's message text; default none: "
+        "templates only.",
+    )
+    agent_llm_model: str = Field(
+        default="gpt-4o-mini", description="With agent_llm_url: the model name to ask for."
+    )
+    agent_llm_key: str | None = Field(
+        default=None, description="With agent_llm_url: the API key, sent as a Bearer token."
+    )
+    agent_llm_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="With agent_llm_url: seconds to wait for an answer before the template "
+        "is used instead.",
+    )
+
     # -- messaging: the outbox and SMTP ------------------------------------------------------
     smtp_host: str = Field(default="127.0.0.1", description="SMTP server that sends the outbox.")
     smtp_port: int = Field(default=25, description="SMTP server port (587 with STARTTLS, 465 TLS).")

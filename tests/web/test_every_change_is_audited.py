@@ -216,6 +216,36 @@ def _suppressed(world: World) -> str:
     return email
 
 
+def _agent_action(world: World, who: str) -> Any:
+    """A task the agent proposed for acme (Ana's account), approved from its page."""
+    from tenure.models import Account, AgentAction
+
+    with world.app.state.database.unit_of_work() as session:
+        acme = session.scalar(select(Account).where(Account.external_id == "acme"))
+        assert acme is not None
+        action = AgentAction(
+            key=f"acme:band_drop.task:{world.n()}",
+            day=AS_OF,
+            account_id=acme.id,
+            account_external_id="acme",
+            csm_email=PEOPLE["csm"],
+            trigger="band_drop",
+            play="band_drop.task",
+            kind="task",
+            decision="shadow",
+            status="proposed",
+            evidence=["band from amber to red"],
+            rule="plays.band_drop = risk_diagnosis",
+            policy_version=0,
+            payload={"activity": "risk_diagnosis"},
+            reason="",
+        )
+        session.add(action)
+        session.flush()
+        action_id = action.id
+    return world.web(who, f"/agent/actions/{action_id}/approve")
+
+
 CHANGES: dict[tuple[str, str], Change] = {
     # -- the web app -------------------------------------------------------------------------
     ("POST", "/login"): Change("session.login", "web", ALL, (), _login),
@@ -352,6 +382,13 @@ CHANGES: dict[tuple[str, str], Change] = {
         lambda w, who: w.web(
             who, "/accounts/acme/qbr", {"quarter_start": "2026-10-01", "format": "html"}
         ),
+    ),
+    ("POST", "/agent/actions/{action_id}/{verdict}"): Change(
+        "agent.approve",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        _agent_action,
     ),
     # -- the API -----------------------------------------------------------------------------
     ("POST", "/api/v1/accounts/{external_id}/goals"): Change(

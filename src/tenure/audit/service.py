@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tenure.kit.dates import utc_now
 from tenure.models import AuditEntry, User
 
-VIA = ("web", "api", "cli")
+VIA = ("web", "api", "cli", "agent")
 
 
 def plain(value: Any) -> Any:

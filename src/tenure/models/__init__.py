@@ -2,6 +2,14 @@
 
 from tenure.models.accounts import Account, Contact, Contract
 from tenure.models.activity import SurveyResponse, Ticket, TimelineEntry
+from tenure.models.agent import (
+    AccountBrief,
+    AgentAction,
+    AgentMandate,
+    AgentRun,
+    AgentState,
+    BriefItem,
+)
 from tenure.models.audit import AuditEntry
 from tenure.models.base import Base
 from tenure.models.enums import (
@@ -25,11 +33,17 @@ from tenure.models.web import BookMark, LoginFailure, WebSession
 
 __all__ = [
     "Account",
+    "AccountBrief",
     "AccountHealth",
+    "AgentAction",
+    "AgentMandate",
+    "AgentRun",
+    "AgentState",
     "ApiToken",
     "AuditEntry",
     "Base",
     "BookMark",
+    "BriefItem",
     "Contact",
     "Contract",
     "ContractStatus",
