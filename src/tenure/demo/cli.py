@@ -25,6 +25,7 @@ from tenure.migrate import upgrade
 from tenure.models import Account, ApiToken, Role, Task
 from tenure.retention.churn_features import ChurnOptions
 from tenure.retention.churn_service import default_observation_dates
+from tenure.server import serve
 from tenure.usage import service as usage
 from tenure.usage.service import day_range
 from tenure.users import service as users
@@ -253,8 +254,6 @@ def up(
     data dir has one, load it, compute 90 days of usage metrics and health (and one day a week
     over the 40 weeks before), plan each CSM's quarter, create the demo admin and an API
     token, then serve."""
-    from tenure.cli import serve
-
     cli = context(ctx)
     login = prepare(cli, accounts, months, seed, warm_days, history_weeks)
     say(f"[bold]Log in at http://{host}:{port}[/] as {login['email']}")
@@ -263,4 +262,4 @@ def up(
     say(f"  API token: {login['token']}  (Authorization: Bearer ...)")
     say(f"  (kept in {cli.settings.data_dir / CREDENTIALS})")
     cli.close()  # the server opens its own connections
-    serve(ctx, host=host, port=port)
+    serve(cli, host, port)
