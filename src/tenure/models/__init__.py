@@ -16,6 +16,7 @@ from tenure.models.enums import (
 )
 from tenure.models.health import AccountHealth, Scorecard
 from tenure.models.plans import PlaybookLibrary, Task
+from tenure.models.todos import Todo
 from tenure.models.usage import WriteKey
 from tenure.models.users import ApiToken, User
 from tenure.models.web import BookMark, WebSession
@@ -43,6 +44,7 @@ __all__ = [
     "Tier",
     "TimelineEntry",
     "TimelineKind",
+    "Todo",
     "User",
     "WebSession",
     "WriteKey",

@@ -19,11 +19,6 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 ALL = "all"
 
 
-@router.get("/")
-def home() -> Response:
-    return RedirectResponse("/book", status_code=303)
-
-
 @router.get("/book")
 def book_page(
     request: Request,

@@ -15,11 +15,13 @@ def routers() -> list[APIRouter]:
         plan_routes,
         renewals_routes,
         team_routes,
+        today_routes,
         usage_routes,
     )
 
     return [
         auth.router,
+        today_routes.router,
         book_routes.router,
         account_routes.router,
         renewals_routes.router,
