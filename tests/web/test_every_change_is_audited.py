@@ -146,6 +146,11 @@ def _web_task(world: World, who: str, verb: str) -> Any:
     return world.web(who, f"/plan/tasks/{world.task_ids[0]}/{verb}")
 
 
+def _own_password(world: World, who: str) -> Any:
+    new = f"mine-{world.n()}-long"
+    return world.web(who, "/password", {"current": PASSWORD, "new": new, "again": new})
+
+
 def _todo_id(world: World) -> int:
     """An ad-hoc task of the CSM's, written straight to the database (so not audited)."""
     from tenure.models import Account, Todo, User
@@ -194,6 +199,20 @@ CHANGES: dict[tuple[str, str], Change] = {
         ("admin",),
         ("manager", "csm", "viewer"),
         lambda w, who: w.web(who, "/users/ben.okafor@example.com/role", {"role": "csm"}),
+    ),
+    ("POST", "/users/{email}/password"): Change(
+        "user.password_reset",
+        "web",
+        ("admin",),
+        ("manager", "csm", "viewer"),
+        lambda w, who: w.web(who, "/users/val@example.com/password"),
+    ),
+    ("POST", "/password"): Change(
+        "user.password_change",
+        "web",
+        ALL,
+        (),
+        _own_password,
     ),
     ("POST", "/scorecards"): Change(
         "scorecard.load",

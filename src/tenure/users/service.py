@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -85,3 +87,24 @@ def revoke_token(session: Session, prefix: str) -> ApiToken:
         raise NotFound(f"no API token starting with {prefix!r}")
     token.revoked_at = utc_now()
     return token
+
+
+# -- passwords ---------------------------------------------------------------------------------
+
+MIN_PASSWORD = 8
+
+
+def temporary_password() -> str:
+    """A password for someone else to choose their own from (about 96 random bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def set_password(session: Session, user: User, password: str, must_change: bool = False) -> User:
+    """Give the user this password; `must_change` when someone else chose it (created or
+    reset by an admin), so the first login asks for a new one."""
+    if len(password) < MIN_PASSWORD:
+        raise TenureError(f"password: {len(password)} characters: at least {MIN_PASSWORD}")
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    session.flush()
+    return user

@@ -12,6 +12,7 @@ def routers() -> list[APIRouter]:
         auth,
         book_routes,
         kpis_routes,
+        password_routes,
         plan_routes,
         renewals_routes,
         team_routes,
@@ -22,6 +23,7 @@ def routers() -> list[APIRouter]:
     return [
         auth.router,
         today_routes.router,
+        password_routes.router,
         book_routes.router,
         account_routes.router,
         renewals_routes.router,
