@@ -18,7 +18,7 @@ from tenure.models import Account, AccountHealth, Contract, Role, Task, User
 from tenure.plans import service as plans
 from tenure.plans.planner import HOURS_PER_WEEK
 from tenure.plans.scheduler import WEEKS
-from tenure.web.book import _active
+from tenure.web.book import _active, _current
 from tenure.web.charts import meter
 from tenure.web.deps import DbDep, IdentityDep, require_role, settings_of, today, warehouse_of
 from tenure.web.routing import WebRoute
@@ -67,6 +67,9 @@ def team(session: Session, settings: Settings, as_of: date) -> list[CsmLine]:
         )
         .join(Account, Account.owner_id == User.id)
         .outerjoin(AccountHealth, AccountHealth.account_id == Account.id)
+        # Current clients only, as the book each count links to shows them: a churned
+        # client's last red score is not a red account of the CSM's today.
+        .where(_current(as_of))
         .group_by(User.id, User.email, User.name)
     ):
         lines[user_id] = CsmLine(

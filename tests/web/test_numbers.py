@@ -1,0 +1,100 @@
+"""One truth per number: what a page says agrees with the other pages and with the CLI."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import BOOK_ACCOUNTS
+from tests.web.helpers import AS_OF, PEOPLE, set_health
+
+# Initech renews 29 days after the book's day; Oldco, a paid client of the same CSM, left in
+# the summer and was red when it did.
+SOON = "2026-12-22"
+EXTRA_CONTRACTS = [
+    {
+        "external_id": "c-initech",
+        "account_external_id": "initech",
+        "start_date": "2025-12-22",
+        "end_date": SOON,
+        "arr": "1200",
+        "currency": "USD",
+        "status": "active",
+    },
+    {
+        "external_id": "c-oldco",
+        "account_external_id": "oldco",
+        "start_date": "2025-06-01",
+        "end_date": "2026-06-01",
+        "arr": "9000",
+        "currency": "USD",
+        "status": "churned",
+    },
+]
+OLDCO = {
+    **BOOK_ACCOUNTS[0],
+    "external_id": "oldco",
+    "name": "Oldco",
+    "customer_since": "2025-06-01",
+}
+
+
+def _more_book(initialised, files, database) -> None:
+    initialised("import", "accounts", str(files.csv("more_accounts.csv", [OLDCO])))
+    initialised("import", "contracts", str(files.csv("more_contracts.csv", EXTRA_CONTRACTS)))
+    set_health(database, "oldco", 30, "red")
+
+
+def test_a_renewal_under_a_month_is_in_days(browser, initialised, files, database):
+    _more_book(initialised, files, database)
+    story = initialised(
+        "accounts", "show", "initech", "--as-of", AS_OF.isoformat(), "--format", "json"
+    ).json()
+    account = story["account"][0]
+    assert account["renewal_date"] == SOON
+    assert account["renewal_months"] == 0
+    csm = browser("csm")
+    page = csm.get("/accounts/initech").text
+    assert f'{SOON} <span class="muted">(in 29 days)</span>' in page
+    assert "0 mo" not in page
+    today = csm.get("/today").text
+    assert re.search(rf"Initech</a></td><td class=\"date\">{SOON}</td><td>29 days</td>", today)
+
+
+def _team_row(html: str, name: str) -> list[str]:
+    row = next(r for r in html.split("<tr>") if f">{name}</a>" in r)
+    return re.findall(r'<td class="num[^"]*">(?:<a [^>]*>)?([^<]*)', row)
+
+
+def test_team_counts_current_clients_and_renewals_inside_the_quarter(
+    browser, initialised, files, database
+):
+    _more_book(initialised, files, database)
+    initialised("health", "compute", "--as-of", AS_OF.isoformat())
+    set_health(database, "oldco", 30, "red")
+    team = browser("manager").get("/team").text
+    assert "this quarter: Q4 2026 (2026-10-01 to 2026-12-31)" in team
+    accounts, _arr, red, amber, green, unscored, renewals, _renewing = _team_row(team, "Csm")
+    # The CSM's current clients, as the CLI's dashboard lists them (Oldco left in June).
+    board = initialised(
+        "health", "--csm", PEOPLE["csm"], "--as-of", AS_OF.isoformat(), "--format", "json"
+    ).json()
+    assert "oldco" not in {r["external_id"] for r in board}
+    assert int(accounts) == len(board)
+    assert int(red) == sum(1 for r in board if r["band"] == "red")
+    assert int(amber) == sum(1 for r in board if r["band"] == "amber")
+    assert int(green) == sum(1 for r in board if r["band"] == "green")
+    assert int(unscored) == sum(1 for r in board if r["band"] is None)
+    # Renewals this quarter: the accounts whose own page gives a renewal date inside it.
+    inside = 0
+    for row in board:
+        story = initialised(
+            "accounts", "show", row["external_id"], "--as-of", AS_OF.isoformat(), "--format", "json"
+        ).json()
+        day = story["account"][0]["renewal_date"]
+        page = browser("manager").get(f"/accounts/{row['external_id']}").text
+        if day:
+            assert f'<div class="v">{day} ' in page
+        if day and "2026-10-01" <= day <= "2026-12-31":
+            inside += 1
+    assert inside == 1  # initech
+    assert int(renewals) == inside
