@@ -98,3 +98,20 @@ def test_team_counts_current_clients_and_renewals_inside_the_quarter(
             inside += 1
     assert inside == 1  # initech
     assert int(renewals) == inside
+
+
+def test_nps_is_only_ever_an_nps(browser, initialised):
+    """The health score's survey measure is a mean answer, not an NPS: the page and the CLI
+    call it so; the KPIs' NPS (promoters minus detractors) keeps the name."""
+    initialised("health", "compute", "--from", "2026-10-23", "--to", AS_OF.isoformat())
+    viewer = browser("viewer")
+    health = viewer.get("/accounts/acme/health").text
+    assert "likelihood to recommend, mean answer (0-10)" in health
+    assert not re.search(r">\s*NPS\s*<", health)
+    why = initialised("health", "why", "acme", "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert "likelihood to recommend, mean answer (0-10)" in why.stdout
+    assert '"NPS"' not in why.stdout
+    account = viewer.get("/accounts/acme").text
+    assert "NPS survey</td>" in account  # one person's answer to an NPS survey
+    kpis = viewer.get("/kpis").text
+    assert "NPS" in kpis  # a real NPS, -100 to 100
