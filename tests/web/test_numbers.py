@@ -115,3 +115,28 @@ def test_nps_is_only_ever_an_nps(browser, initialised):
     assert "NPS survey</td>" in account  # one person's answer to an NPS survey
     kpis = viewer.get("/kpis").text
     assert "NPS" in kpis  # a real NPS, -100 to 100
+
+
+def test_the_timeline_tells_tickets_survey_answers_and_tasks_done(browser, initialised, database):
+    from sqlalchemy import select
+
+    from tenure.models import Account, Todo, User
+
+    with database.unit_of_work() as session:
+        owner = session.scalar(select(User).where(User.email == PEOPLE["csm"]))
+        account = session.scalar(select(Account).where(Account.external_id == "acme"))
+        session.add(
+            Todo(owner=owner, account=account, title="Sent the QBR deck", due=AS_OF, done_on=AS_OF)
+        )
+    story = initialised(
+        "accounts", "show", "acme", "--as-of", AS_OF.isoformat(), "--format", "json"
+    ).json()
+    kinds = {item["kind"] for item in story["timeline"]}
+    assert {"ticket opened", "ticket closed", "survey answer", "task done"} <= kinds
+    page = browser("viewer").get("/accounts/acme").text
+    timeline = page[page.index('<ol class="timeline">') :].split("</ol>")[0]
+    shown = re.findall(r'<span class="kind">([^<]+)</span>', timeline)
+    assert shown == [item["kind"] for item in story["timeline"]]
+    texts = re.findall(r'<p class="text">([^<]*)</p>', timeline)
+    assert [t.replace("&#39;", "'") for t in texts] == [i["text"] for i in story["timeline"]]
+    assert "Sent the QBR deck" in texts

@@ -20,6 +20,7 @@ from pydantic import (
 
 from tenure.kit.dates import as_utc
 from tenure.models.enums import (
+    ActivityKind,
     SURVEY_SCALES,
     ContractStatus,
     Seniority,
@@ -275,7 +276,8 @@ class TimelineRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     account_external_id: str
-    kind: TimelineKind
+    # An entry's kind, or what a ticket, survey answer or task done adds to the story.
+    kind: TimelineKind | ActivityKind
     author: str | None
     at: datetime
     text: str

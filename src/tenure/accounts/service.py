@@ -27,10 +27,13 @@ from tenure.kit.errors import NotFound
 from tenure.kit.money import total
 from tenure.models import (
     Account,
+    ActivityKind,
     Contract,
     SurveyResponse,
+    Task,
     Ticket,
     TimelineEntry,
+    Todo,
     User,
 )
 from tenure.warehouse import Warehouse
@@ -267,13 +270,76 @@ def _latest_surveys(session: Session, account: Account, as_of: date) -> list[Sur
 
 
 def _timeline(session: Session, account: Account, as_of: date) -> list[TimelineRead]:
+    """The account's story up to `as_of`, latest first: its timeline entries, and the tickets
+    opened and closed, survey answers and tasks done (planned or added by hand)."""
+    end = _end_of(as_of)
     query = (
         select(TimelineEntry)
-        .where(TimelineEntry.account_id == account.id, TimelineEntry.at < _end_of(as_of))
+        .where(TimelineEntry.account_id == account.id, TimelineEntry.at < end)
         .order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())
         .limit(TIMELINE_LIMIT)
     )
-    return [timeline_read(account, e) for e in session.scalars(query)]
+    items = [timeline_read(account, e) for e in session.scalars(query)]
+    items += _activity(session, account, as_of, end)
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:TIMELINE_LIMIT]
+
+
+def _activity(session: Session, account: Account, as_of: date, end: datetime) -> list[TimelineRead]:
+    def item(kind: ActivityKind, at: datetime, text: str, author: str | None) -> TimelineRead:
+        return TimelineRead(
+            account_external_id=account.external_id,
+            kind=kind,
+            author=author,
+            at=at,
+            text=text,
+            sentiment=None,
+        )
+
+    found: list[TimelineRead] = []
+    for ticket in session.scalars(
+        select(Ticket)
+        .where(Ticket.account_id == account.id, Ticket.opened_at < end)
+        .order_by(Ticket.opened_at.desc())
+        .limit(TIMELINE_LIMIT)
+    ):
+        what = f"{ticket.subject or ticket.external_id} ({ticket.kind.value}"
+        what += f", {ticket.priority})" if ticket.priority else ")"
+        found.append(item(ActivityKind.ticket_opened, ticket.opened_at, what, None))
+        if ticket.closed_at is not None and ticket.closed_at < end:
+            found.append(item(ActivityKind.ticket_closed, ticket.closed_at, what, None))
+    for answer in session.scalars(
+        select(SurveyResponse)
+        .where(
+            SurveyResponse.account_id == account.id,
+            SurveyResponse.responded_at.is_not(None),
+            SurveyResponse.responded_at < end,
+        )
+        .order_by(SurveyResponse.responded_at.desc())
+        .limit(TIMELINE_LIMIT)
+    ):
+        if answer.responded_at is None:  # left out by the query; narrows the type
+            continue
+        text = f"{answer.kind.value.upper()} survey: {answer.score}"
+        if answer.comment:
+            text += f": {answer.comment}"
+        found.append(item(ActivityKind.survey, answer.responded_at, text, answer.contact_email))
+    for title, owner, done_on in session.execute(
+        select(Task.description, User.email, Task.done_on)
+        .join(User, Task.owner_id == User.id)
+        .where(Task.account_id == account.id, Task.done_on.is_not(None), Task.done_on <= as_of)
+        .union_all(
+            select(Todo.title, User.email, Todo.done_on)
+            .join(User, Todo.owner_id == User.id)
+            .where(Todo.account_id == account.id, Todo.done_on.is_not(None), Todo.done_on <= as_of)
+        )
+    ).tuples():
+        if done_on is None:  # left out by the query; narrows the type
+            continue
+        # A task is done on a day: shown at that day's end, after what happened during it.
+        at = _end_of(done_on) - timedelta(microseconds=1)
+        found.append(item(ActivityKind.task_done, at, title, owner))
+    return found
 
 
 def timeline_read(account: Account, entry: TimelineEntry) -> TimelineRead:

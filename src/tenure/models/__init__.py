@@ -5,6 +5,7 @@ from tenure.models.activity import SurveyResponse, Ticket, TimelineEntry
 from tenure.models.audit import AuditEntry
 from tenure.models.base import Base
 from tenure.models.enums import (
+    ActivityKind,
     ContractStatus,
     Role,
     Seniority,
@@ -23,6 +24,7 @@ from tenure.models.web import BookMark, WebSession
 
 __all__ = [
     "Account",
+    "ActivityKind",
     "AccountHealth",
     "ApiToken",
     "AuditEntry",
