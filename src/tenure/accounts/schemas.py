@@ -20,8 +20,8 @@ from pydantic import (
 
 from tenure.kit.dates import as_utc
 from tenure.models.enums import (
-    ActivityKind,
     SURVEY_SCALES,
+    ActivityKind,
     ContractStatus,
     Seniority,
     Sentiment,
