@@ -1,0 +1,36 @@
+"""Everyday conveniences: the API docs work offline, a mistyped address gets a page."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+
+def test_the_api_docs_page_loads_its_assets_from_tenure(anonymous: TestClient):
+    page = anonymous.get("/docs")
+    assert page.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources, page.text
+    for source in sources:
+        assert source.startswith("/"), f"{source}: loaded from outside Tenure"
+        asset = anonymous.get(source)
+        assert asset.status_code == 200, source
+    script = anonymous.get("/docs-assets/swagger-ui-bundle.js")
+    assert "SwaggerUIBundle" in script.text
+    assert anonymous.get("/openapi.json").json()["info"]["title"] == "Tenure"
+    assert anonymous.get("/redoc").status_code == 404  # only one docs page, the working one
+
+
+def test_an_unknown_page_is_an_html_404_and_the_api_keeps_json(anonymous: TestClient):
+    page = anonymous.get("/nowhere", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in page.text
+    assert "there is no page at /nowhere" in page.text
+    api = anonymous.get("/api/v1/nowhere", headers={"Accept": "text/html"})
+    assert api.status_code == 404
+    assert api.json() == {"detail": "Not Found"}
+    plain = anonymous.get("/nowhere")
+    assert plain.status_code == 404
+    assert plain.json() == {"detail": "Not Found"}
