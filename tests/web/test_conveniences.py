@@ -34,3 +34,25 @@ def test_an_unknown_page_is_an_html_404_and_the_api_keeps_json(anonymous: TestCl
     plain = anonymous.get("/nowhere")
     assert plain.status_code == 404
     assert plain.json() == {"detail": "Not Found"}
+
+
+def test_did_you_mean_for_a_wrong_account_id_or_csm(browser, initialised):
+    shown = initialised("accounts", "show", "acmee", ok=False)
+    assert shown.code == 1
+    assert "no account with external_id 'acmee' (did you mean 'acme'?)" in shown.stderr
+    by_name = initialised("accounts", "show", "Initech Inc", ok=False)
+    assert "(did you mean 'initech'?)" in by_name.stderr
+    listed = initialised("accounts", "list", "--csm", "ana.silva@example.org", ok=False)
+    assert "no user with email 'ana.silva@example.org' (did you mean 'ana.silva@example.com'?)" in (
+        listed.stderr
+    )
+    health = initialised("health", "--csm", "ana.silva@exmple.com", ok=False)
+    assert "(did you mean 'ana.silva@example.com'?)" in health.stderr
+    page = browser("viewer").get("/accounts/acmee")
+    assert page.status_code == 404
+    assert "(did you mean &#39;acme&#39;?)" in page.text
+    today = browser("manager").get("/today", params={"csm": "ben.okafor@example"})
+    assert today.status_code == 404
+    assert "did you mean &#39;ben.okafor@example.com&#39;?" in today.text
+    nothing_close = initialised("accounts", "show", "zzzzzz", ok=False)
+    assert "did you mean" not in nothing_close.stderr

@@ -25,6 +25,7 @@ from tenure.config import Settings
 from tenure.kit.dates import utc_now, whole_months_between
 from tenure.kit.errors import NotFound
 from tenure.kit.money import total
+from tenure.kit.suggest import did_you_mean
 from tenure.models import (
     Account,
     ActivityKind,
@@ -36,6 +37,7 @@ from tenure.models import (
     Todo,
     User,
 )
+from tenure.users.service import unknown_user
 from tenure.warehouse import Warehouse
 
 # "Latest metrics" on an account page: each metric's latest value in the last year.
@@ -96,8 +98,20 @@ def account_names(session: Session, external_ids: Iterable[str]) -> dict[str, st
 def get_account(session: Session, external_id: str) -> Account:
     account = session.scalar(select(Account).where(Account.external_id == external_id))
     if account is None:
-        raise NotFound(f"no account with external_id {external_id!r}")
+        raise NotFound(
+            f"no account with external_id {external_id!r}{account_hint(session, external_id)}"
+        )
     return account
+
+
+def account_hint(session: Session, wanted: str) -> str:
+    """ " (did you mean 'acme'?)": the external ids closest to `wanted`, or whose account's
+    name it is close to (a name typed where an id belongs)."""
+    known: dict[str, str] = {}
+    for external_id, name in session.execute(select(Account.external_id, Account.name)):
+        known[external_id] = external_id
+        known.setdefault(name, external_id)
+    return did_you_mean(wanted, known)
 
 
 def account_read(account: Account, as_of: date, settings: Settings) -> AccountRead:
@@ -155,7 +169,7 @@ def list_accounts(
         where.csm_email
         and session.scalar(select(User).where(User.email == where.csm_email.lower())) is None
     ):
-        raise NotFound(f"no user with email {where.csm_email!r}")
+        raise unknown_user(session, where.csm_email)
     query = (
         _filtered(select(Account), where)
         .options(selectinload(Account.contracts), selectinload(Account.owner))

@@ -43,6 +43,7 @@ from tenure.models import (
     User,
 )
 from tenure.models import Scorecard as ScorecardRow
+from tenure.users.service import unknown_user
 from tenure.warehouse import Warehouse
 
 SNAPSHOTS_FOLDER = "health_snapshots"
@@ -234,7 +235,7 @@ def _accounts(
     ).outerjoin(User, Account.owner_id == User.id)
     if csm is not None:
         if session.scalar(select(User.id).where(User.email == csm.lower())) is None:
-            raise NotFound(f"no user with email {csm!r}")
+            raise unknown_user(session, csm)
         query = query.where(User.email == csm.lower())
     if external_id is not None:
         query = query.where(Account.external_id == external_id)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from tenure.accounts.service import account_hint
 from tenure.audit.service import record_change
 from tenure.config import Settings
 from tenure.health.service import snapshot_store, stored_rows
@@ -25,6 +26,7 @@ from tenure.today.core import (
     week_of,
 )
 from tenure.users.auth import require_may_plan_for
+from tenure.users.service import unknown_user
 from tenure.warehouse import Warehouse
 
 
@@ -104,7 +106,7 @@ class Today:
 def csm_of(session: Session, email: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotFound(f"no user {email!r}")
+        raise unknown_user(session, email)
     return user
 
 
@@ -316,7 +318,8 @@ def add_todo_recorded(
         .where(Account.external_id == external_id.strip())
     )
     if account is None:
-        raise NotFound(f"account: no account with external_id {external_id!r}")
+        hint = account_hint(session, external_id)
+        raise NotFound(f"account: no account with external_id {external_id!r}{hint}")
     owner = account.owner
     if owner is None:
         if by.role is not Role.csm:

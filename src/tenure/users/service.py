@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tenure.kit.dates import utc_now
 from tenure.kit.errors import NotFound, TenureError
+from tenure.kit.suggest import did_you_mean
 from tenure.models import ApiToken, Role, User
 from tenure.users.schemas import UserCreate
 from tenure.users.security import hash_password, hash_token, new_token
@@ -27,8 +28,18 @@ def get_by_email(session: Session, email: str) -> User | None:
 def require_by_email(session: Session, email: str) -> User:
     user = get_by_email(session, email)
     if user is None:
-        raise NotFound(f"no user with email {email!r}")
+        raise unknown_user(session, email)
     return user
+
+
+def unknown_user(session: Session, email: str) -> NotFound:
+    """The error for an email no user has, with the closest users' emails (or the emails of
+    the users whose name it is)."""
+    known: dict[str, str] = {}
+    for address, name in session.execute(select(User.email, User.name)):
+        known[address] = address
+        known.setdefault(name, address)
+    return NotFound(f"no user with email {email!r}{did_you_mean(email, known)}")
 
 
 def create_user(session: Session, data: UserCreate) -> User:
