@@ -56,3 +56,14 @@ def test_did_you_mean_for_a_wrong_account_id_or_csm(browser, initialised):
     assert "did you mean &#39;ben.okafor@example.com&#39;?" in today.text
     nothing_close = initialised("accounts", "show", "zzzzzz", ok=False)
     assert "did you mean" not in nothing_close.stderr
+
+
+def test_usage_chart_metrics_are_named_in_words(browser):
+    from tenure.usage.catalogue import load_catalogue
+
+    described = {m.name: m.description for m in load_catalogue().metrics}
+    chart = browser("viewer").get("/accounts/acme/usage").text
+    options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', chart))
+    assert options["logins_28d"] == described["logins_28d"]
+    assert all(" " in words for words in options.values())  # never a bare snake_case name
+    assert f"{described['logins_28d']} over the last year" in chart

@@ -10,11 +10,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenure.config import Settings
 from tenure.health.explain import describe_change, summary, whole
 from tenure.health.scorecards import Bands
 from tenure.health.scorecards import Scorecard as ScorecardDefinition
 from tenure.health.service import snapshot_store
 from tenure.health.snapshots import Snapshot, snapshots
+from tenure.kit.errors import TenureError
 from tenure.models import Account, AccountHealth, Scorecard
 from tenure.warehouse import Warehouse
 from tenure.web.book import band_for
@@ -156,12 +158,49 @@ def usage_metrics(available: list[str]) -> list[str]:
     return first + sorted(known - set(first))
 
 
-def usage_chart(warehouse: Warehouse, external_id: str, metric: str, as_of: date) -> Markup:
+# The derived measures (computed from the entities, not from events) in words.
+DERIVED_WORDS = {
+    "tickets_closed_48h_share_90d": "Share of tickets closed within 48 hours (90 days)",
+    "help_to_problem_ratio_90d": "Help requests per problem report (90 days)",
+    "nps_latest": "Likelihood to recommend, mean of the latest answers (0-10)",
+    "csat_latest": "CSAT, mean of the latest answers (1-5)",
+    "sponsor_seniority": "Sponsor seniority",
+    "csm_sentiment": "CSM's sentiment",
+}
+
+
+def metric_words(name: str, descriptions: dict[str, str]) -> str:
+    """A metric's name for people: its catalogue description ("Sign-ins in the last 28
+    days"), a derived measure's words, else the name with its window spelled out."""
+    if descriptions.get(name):
+        return descriptions[name]
+    if name in DERIVED_WORDS:
+        return DERIVED_WORDS[name]
+    words = name.replace("_", " ")
+    for suffix, said in ((" 28d", " (28 days)"), (" 90d", " (90 days)"), (" 8w", " (8 weeks)")):
+        if words.endswith(suffix):
+            words = words[: -len(suffix)] + said
+    return words[:1].upper() + words[1:]
+
+
+def catalogue_descriptions(settings: Settings) -> dict[str, str]:
+    from tenure.usage.catalogue import load_catalogue
+
+    try:
+        catalogue = load_catalogue(settings.metric_catalogue)
+    except TenureError:
+        return {}  # a broken catalogue file says so where it is used; names still show
+    return {m.name: m.description for m in catalogue.metrics if m.description}
+
+
+def usage_chart(
+    warehouse: Warehouse, external_id: str, metric: str, as_of: date, label: str | None = None
+) -> Markup:
     table = warehouse.metrics.read(
         [metric], [external_id], as_of - timedelta(days=HISTORY_DAYS), as_of
     )
     points = list(
         zip(table.column("date").to_pylist(), table.column("value").to_pylist(), strict=True)
     )
-    title = f"{metric.replace('_', ' ')} over the last year"
+    title = f"{label or metric.replace('_', ' ')} over the last year"
     return line_chart([Series(metric, points, "s0")], title)

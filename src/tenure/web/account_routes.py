@@ -107,11 +107,23 @@ def account_usage(
     if metric is not None and metric not in choices:
         raise TenureError(f"metric {metric!r}: no such metric in the metrics series", 404)
     chosen = metric or (choices[0] if choices else None)
-    chart = account.usage_chart(warehouse, external_id, chosen, today()) if chosen else None
+    described = account.catalogue_descriptions(settings_of(request))
+    words = {m: account.metric_words(m, described) for m in choices}
+    chart = (
+        account.usage_chart(warehouse, external_id, chosen, today(), words[chosen])
+        if chosen
+        else None
+    )
     return render(
         request,
         "account_usage.html",
-        {"choices": choices, "metric": chosen, "chart": chart, "account_id": external_id},
+        {
+            "choices": choices,
+            "words": words,
+            "metric": chosen,
+            "chart": chart,
+            "account_id": external_id,
+        },
     )
 
 
