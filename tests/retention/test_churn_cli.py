@@ -196,7 +196,12 @@ def test_health_backtest_command(cli: Cli, files: Files, settings: Settings) -> 
     bands = {b["band"]: b for b in data["bands"]}
     assert bands["red"]["churned"] == 4
     assert {w["component"] for w in data["weights"]} == {"product", "support"}
-    assert all(r["lead_days"] == 120 for r in data["lead_times"])
+    # The churners were red on the first day of the history (120 days before): when they
+    # turned red is unknown, not that first day.
+    assert all(r["lead_days"] is None for r in data["lead_times"])
+    assert all(r["turned_red"] is None for r in data["lead_times"])
+    assert all(r["red_since_history_start"] for r in data["lead_times"])
+    assert summary["churners_red_from_the_start"] == 4
     table = cli("health", "backtest", "--from", "2026-01-01", "--to", "2026-12-31").stdout
     assert "auc" in table
     # With snapshots stored, the renewal forecast bands accounts by health.
