@@ -140,3 +140,26 @@ def test_the_timeline_tells_tickets_survey_answers_and_tasks_done(browser, initi
     texts = re.findall(r'<p class="text">([^<]*)</p>', timeline)
     assert [t.replace("&#39;", "'") for t in texts] == [i["text"] for i in story["timeline"]]
     assert "Sent the QBR deck" in texts
+
+
+def test_the_backtest_page_agrees_with_the_cli(browser, initialised, files, settings):
+    from tests.retention.test_churn_cli import backtest_company
+
+    backtest_company(initialised, files, settings)
+    period = {"from": "2026-01-01", "to": "2026-12-31", "lead_days": "90"}
+    data = initialised(
+        "health", "backtest", "--from", "2026-01-01", "--to", "2026-12-31", "--format", "json"
+    ).json()
+    [summary] = data["summary"]
+    page = browser("viewer").get("/backtest/health", params=period, headers={"HX-Request": "true"})
+    assert page.status_code == 200
+    html = page.text
+    rows = html[html.index('<table class="compact lead-times">') :].split("</table>")[0]
+    listed = rows.count("<tr><td")
+    assert f"Accounts that churned ({summary['churners']})" in html
+    assert listed == summary["churners"] == len(data["lead_times"])
+    # Red from the history's first day: "unknown", never that first day as a date.
+    assert rows.count("unknown: red since the history starts") == 4
+    assert "2026-02-01" not in rows  # 120 days before the renewals: the history's first day
+    assert f"{summary['churners_red_from_the_start']} were red from the history" in html
+    assert not re.search(r"\d\.?\d*e[+-]\d", html)  # no scientific notation
