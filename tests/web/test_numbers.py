@@ -163,3 +163,64 @@ def test_the_backtest_page_agrees_with_the_cli(browser, initialised, files, sett
     assert "2026-02-01" not in rows  # 120 days before the renewals: the history's first day
     assert f"{summary['churners_red_from_the_start']} were red from the history" in html
     assert not re.search(r"\d\.?\d*e[+-]\d", html)  # no scientific notation
+
+
+def _page_why(browser, external_id: str) -> str:
+    import html as markup
+
+    fragment = browser("viewer").get(f"/accounts/{external_id}/health").text
+    found = re.search(r'<p class="why"><strong>Why:</strong> (.*?) <span class="muted">', fragment)
+    assert found, fragment
+    return markup.unescape(found.group(1))
+
+
+def test_the_why_explains_the_score_then_agrees_with_the_arrow(browser, initialised):
+    from datetime import timedelta
+
+    start = (AS_OF - timedelta(days=35)).isoformat()
+    initialised("health", "compute", "--from", start, "--to", AS_OF.isoformat())
+    board = initialised("health", "--as-of", AS_OF.isoformat(), "--format", "json").json()
+    for row in board:
+        if row["health"] is None:
+            continue
+        why = initialised(
+            "health", "why", row["external_id"], "--as-of", AS_OF.isoformat(), "--format", "json"
+        ).json()["health"][0]
+        # The score itself first, with its band; then what moved.
+        assert why["why"].startswith(f"{row['health']}, {row['band']}")
+        assert "What moved: " in why["why"]
+        moved = why["why"].split("What moved: ", 1)[1]
+        words = {"up": "up ", "down": "down ", "level": "level"}
+        assert moved.startswith(words[row["trend"]]), (row["trend"], moved)
+        assert _page_why(browser, row["external_id"]) == why["why"]
+
+
+def test_a_client_without_enough_history_is_new_not_a_trend(browser, initialised, files):
+    from datetime import timedelta
+
+    joined = (AS_OF - timedelta(days=10)).isoformat()
+    newco = {**OLDCO, "external_id": "newco", "name": "Newco", "customer_since": joined}
+    contract = {
+        **EXTRA_CONTRACTS[0],
+        "external_id": "c-newco",
+        "account_external_id": "newco",
+        "start_date": joined,
+        "end_date": "2027-11-13",
+    }
+    initialised("import", "accounts", str(files.csv("newco.csv", [newco])))
+    initialised("import", "contracts", str(files.csv("newco_contracts.csv", [contract])))
+    usage = [
+        {"account_external_id": "newco", "metric": "logins_per_user_28d", "date": day, "value": "6"}
+        for day in (joined, AS_OF.isoformat())
+    ]
+    initialised("import", "metrics", str(files.csv("newco_metrics.csv", usage)))
+    start = (AS_OF - timedelta(days=3)).isoformat()
+    initialised("health", "compute", "--from", start, "--to", AS_OF.isoformat())
+    why = initialised(
+        "health", "why", "newco", "--as-of", AS_OF.isoformat(), "--format", "json"
+    ).json()["health"][0]
+    assert why["trend"] is None
+    assert why["why"].endswith(
+        f"What moved: new: not enough history for a trend yet (scored since {start})"
+    )
+    assert _page_why(browser, "newco") == why["why"]

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
-from tenure.health.explain import describe_change, summary, whole
+from tenure.health.explain import describe_change, standing, summary, whole
 from tenure.health.scorecards import Bands
 from tenure.health.scorecards import Scorecard as ScorecardDefinition
+from tenure.health.scorecards import Trend as TrendRule
 from tenure.health.service import snapshot_store
 from tenure.health.snapshots import Snapshot, snapshots
 from tenure.kit.errors import TenureError
@@ -71,6 +72,7 @@ class StoredHealth:
     row: AccountHealth | None
     bands: Bands
     renewal_bands: Bands
+    trend: TrendRule = TrendRule()
 
 
 def stored_health(session: Session, account: Account) -> StoredHealth:
@@ -85,7 +87,7 @@ def stored_health(session: Session, account: Account) -> StoredHealth:
             card = ScorecardDefinition.from_dict(definition)
     if card is None:
         return StoredHealth(row, Bands(50, 74), Bands(3, 6))
-    return StoredHealth(row, card.bands, card.renewal_bands)
+    return StoredHealth(row, card.bands, card.renewal_bands, card.trend)
 
 
 def health_history(warehouse: Warehouse, external_id: str, as_of: date) -> list[Snapshot]:
@@ -96,12 +98,28 @@ def health_history(warehouse: Warehouse, external_id: str, as_of: date) -> list[
     return snapshots(table)
 
 
-def health_view(history: list[Snapshot], bands: Bands) -> HealthView | None:
-    """The latest snapshot, explained against the one before it."""
+def health_view(
+    history: list[Snapshot],
+    bands: Bands,
+    trend: TrendRule | None = None,
+    trend_name: str | None = None,
+) -> HealthView | None:
+    """The latest snapshot: what its score is made of, then what moved since the snapshot
+    the trend arrow compares with (`tenure health why` says the same)."""
     if not history:
         return None
     now = history[-1]
     previous = history[-2] if len(history) > 1 else None
+    # As `tenure health why`: against the snapshot a trend window back when it has a score,
+    # "new" when the history does not reach that far, else against the previous snapshot.
+    earlier, trend_shown, new_since = previous, None, None
+    if trend is not None and trend.window_days:
+        back = now.date - timedelta(days=trend.window_days)
+        reached = [s for s in history if s.date <= back]
+        if reached and reached[-1].health_exact is not None:
+            earlier, trend_shown = reached[-1], trend_name
+        elif not reached and previous is not None:
+            earlier, new_since = None, history[0].date.isoformat()
     components = []
     for part in now.components:
         old = previous.component(part.key) if previous else None
@@ -132,7 +150,13 @@ def health_view(history: list[Snapshot], bands: Bands) -> HealthView | None:
                 change=describe_change(old_measure.value, m.value) if old_measure else None,
             )
         )
-    return HealthView(now, previous, summary(now, previous), components, measures, bands)
+    moved = summary(now, earlier, trend_shown, new_since)
+    why = (
+        f"{standing(now, bands.red, bands.amber)}. What moved: {moved}"
+        if now.health is not None
+        else moved
+    )
+    return HealthView(now, previous, why, components, measures, bands)
 
 
 def health_chart(history: list[Snapshot], bands: Bands) -> Markup:

@@ -81,11 +81,13 @@ def account_health(
 ) -> Response:
     """The health chart and its "why" (loaded into the account page)."""
     target = accounts.get_account(db, external_id)
-    bands = account.stored_health(db, target).bands
+    stored = account.stored_health(db, target)
+    bands = stored.bands
     warehouse = warehouse_of(request)
     as_of = today()
     history = account.health_history(warehouse, external_id, as_of)
-    view = account.health_view(history, bands)
+    trend_name = stored.row.trend if stored.row is not None else None
+    view = account.health_view(history, bands, stored.trend, trend_name)
     chart = account.health_chart(history, bands) if view else None
     return render(
         request, "account_health.html", {"view": view, "chart": chart, "account_id": external_id}
