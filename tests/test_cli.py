@@ -66,3 +66,26 @@ def test_a_sub_command_runs_and_an_unknown_one_is_refused():
     wrong = runner.invoke(app, ["acounts"])
     assert wrong.exit_code != 0
     assert "accounts" in wrong.output
+
+
+def test_a_module_can_add_commands_to_another_domains_group():
+    from tenure.kit.lazy_cli import Lazy
+
+    entry = Lazy("sandbox", "tests.test_cli:SANDBOX", extend=("tests.test_cli:_add_hello",))
+    group = entry.load()
+    assert sorted(group.commands) == ["hello", "list"]
+
+
+# A group of its own (extending a real one would leave a command in it for later tests).
+SANDBOX = typer.Typer()
+
+
+@SANDBOX.command("list")
+def _list() -> None:
+    """List nothing (a test command)."""
+
+
+def _add_hello(app: typer.Typer) -> None:
+    @app.command("hello")
+    def hello() -> None:
+        """Say hello (a test command)."""

@@ -28,19 +28,28 @@ class Lazy:
     path: str
     target: str
     help: str = ""
+    # "module:function"s called with the Typer app before it is used, for a module that adds
+    # its commands to another domain's group (e.g. consent commands under `contacts`).
+    extend: tuple[str, ...] = ()
 
     @property
     def words(self) -> tuple[str, ...]:
         return tuple(self.path.split())
 
     def load(self) -> Any:
-        module, _, attribute = self.target.partition(":")
-        found = getattr(importlib.import_module(module), attribute)
+        found = _resolve(self.target)
         if isinstance(found, typer.Typer):
+            for extender in self.extend:
+                _resolve(extender)(found)
             return typer.main.get_group(found)
         single = typer.Typer(rich_markup_mode=None)
         single.command(self.words[-1])(found)
         return typer.main.get_command(single)
+
+
+def _resolve(target: str) -> Any:
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 class LazyGroup(TyperGroup):
