@@ -350,8 +350,9 @@ def _activity(session: Session, account: Account, as_of: date, end: datetime) ->
     ).tuples():
         if done_on is None:  # left out by the query; narrows the type
             continue
-        # A task is done on a day: shown at that day's end, after what happened during it.
-        at = _end_of(done_on) - timedelta(microseconds=1)
+        # A task is done on a day, at no recorded time: shown at the day's start, so what is
+        # logged that day with its time (a note just added) comes before it, latest first.
+        at = datetime.combine(done_on, time(), tzinfo=UTC)
         found.append(item(ActivityKind.task_done, at, title, owner))
     return found
 
