@@ -20,13 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 
-def command_paths(group: object, prefix: tuple[str, ...] = ()) -> list[str]:
+def command_paths(group: Any, ctx: Any, prefix: tuple[str, ...] = ()) -> list[str]:
+    # list_commands/get_command, not `.commands`: the root group imports its sub-commands
+    # only when they are looked up.
     paths: list[str] = []
-    for name, command in getattr(group, "commands", {}).items():
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         if getattr(command, "hidden", False):
             continue
         if getattr(command, "commands", None):
-            paths += command_paths(command, (*prefix, name))
+            paths += command_paths(command, ctx, (*prefix, name))
         else:
             paths.append(" ".join(("tenure", *prefix, name)))
     return paths
@@ -34,7 +37,8 @@ def command_paths(group: object, prefix: tuple[str, ...] = ()) -> list[str]:
 
 def test_every_command_is_in_docs_cli_md():
     text = (DOCS / "cli.md").read_text()
-    commands = command_paths(typer.main.get_command(app))
+    root = typer.main.get_command(app)
+    commands = command_paths(root, typer.Context(root))
     assert "tenure import accounts" in commands
     missing = [c for c in commands if f"`{c}" not in text]
     assert missing == [], f"add these commands to docs/cli.md: {missing}"

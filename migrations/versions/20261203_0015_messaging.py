@@ -2,7 +2,7 @@
 ties a sent message to its contact and its outbox row
 
 Revision ID: 0015
-Revises: 0007
+Revises: 0013
 Create Date: 2026-12-03 14:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from tenure.models.base import UTCDateTime
 
 revision: str = "0015"
-down_revision: str | None = "0007"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """surveys and goals: survey campaigns and recipients, success goals, QBR snapshots
 
 Revision ID: 0016
-Revises: 0007
+Revises: 0015
 Create Date: 2026-12-03 14:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from tenure.models.base import UTCDateTime
 
 revision: str = "0016"
-down_revision: str | None = "0007"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

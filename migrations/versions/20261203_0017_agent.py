@@ -1,7 +1,7 @@
 """agent: mandates, daily runs, account states, actions, account briefs and brief items
 
 Revision ID: 0017
-Revises: 0007
+Revises: 0016
 Create Date: 2026-12-03 14:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from tenure.models.base import UTCDateTime
 
 revision: str = "0017"
-down_revision: str | None = "0007"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """login_failures: wrong passwords within the login throttle's window
 
 Revision ID: 0019
-Revises: 0007
+Revises: 0018
 Create Date: 2026-12-03 14:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from tenure.models.base import UTCDateTime
 
 revision: str = "0019"
-down_revision: str | None = "0007"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

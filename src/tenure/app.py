@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
@@ -25,7 +26,9 @@ from tenure.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-DOCS_CDN = "https://cdn.jsdelivr.net"
+# Swagger UI's script and stylesheet, served by Tenure from the swagger-ui-bundle package so
+# the docs page works without a network.
+DOCS_ASSETS = "/docs-assets"
 
 
 def _error(message: str, status: int, problems: list[str] | None = None) -> JSONResponse:
@@ -36,16 +39,22 @@ def _error(message: str, status: int, problems: list[str] | None = None) -> JSON
 
 def _docs_page(openapi_url: str) -> tuple[HTMLResponse, str]:
     """The Swagger UI page and the Content-Security-Policy that lets exactly its own inline
-    script run (by hash) and its assets load from the CDN it names, nothing else."""
-    page = get_swagger_ui_html(openapi_url=openapi_url, title="Tenure - Swagger UI")
+    script run (by hash) and its assets load from Tenure itself, nothing else."""
+    page = get_swagger_ui_html(
+        openapi_url=openapi_url,
+        title="Tenure API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )
     html = bytes(page.body).decode()
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
         for s in re.findall(r"<script>(.*?)</script>", html, re.S)
     )
     policy = (
-        f"default-src 'self'; script-src 'self' {DOCS_CDN} {hashes}; "
-        f"style-src 'self' {DOCS_CDN}; img-src 'self' data: https://fastapi.tiangolo.com; "
+        f"default-src 'self'; script-src 'self' {hashes}; "
+        "style-src 'self'; img-src 'self' data:; "
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
     return page, policy
@@ -100,7 +109,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return _error("invalid request", 422, problems)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        # A person who mistypes a page's address gets a page; the API keeps its JSON shape.
+        wants_page = "text/html" in request.headers.get("accept", "")
+        api = request.url.path.startswith(("/api/", "/v1/"))
+        if error.status_code == 404 and wants_page and not api:
+            from tenure.web.routing import error_page
+
+            missing = TenureError(f"there is no page at {request.url.path}", status=404)
+            return error_page(request, missing)
         response = _error(str(error.detail), error.status_code)
         response.headers.update(error.headers or {})
         return response
@@ -138,12 +155,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from tenure.goals.endpoints import router as goals_router
 
-    app.include_router(goals_router, prefix="/api/v1")
+    app.include_router(goals_router, prefix="/api/v1", responses=ERROR_RESPONSES)
     from tenure.reports.qbr_endpoints import router as qbr_router
     from tenure.surveys.endpoints import router as surveys_router
 
-    app.include_router(qbr_router, prefix="/api/v1")
-    app.include_router(surveys_router, prefix="/api/v1")
+    app.include_router(qbr_router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(surveys_router, prefix="/api/v1", responses=ERROR_RESPONSES)
 
     from tenure.web import install as install_web  # pages, static files, audit API
 
@@ -153,6 +170,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
         return docs
+
+    import swagger_ui_bundle
+
+    app.mount(
+        DOCS_ASSETS,
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="docs-assets",
+    )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

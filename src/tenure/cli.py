@@ -1,84 +1,204 @@
-"""The `tenure` command: a sub-command per domain."""
+"""The `tenure` command: a sub-command per domain.
+
+Sub-commands are registered by name, module and one-line help (`Lazy`), one line each, and
+imported only when they run: `tenure --help` and a quick command do not pay for every
+domain's libraries. A test checks that each help line matches its command's own.
+"""
 
 from __future__ import annotations
 
-import gc
 from typing import Annotated
 
 import typer
 
-from tenure.accounts.cli import accounts_app, contacts_app, import_app, note_app
-from tenure.agent.brief_cli import brief_command
-from tenure.agent.cli import agent_app
-from tenure.db import Database
-from tenure.demo.cli import demo_app
-from tenure.goals.cli import goals_app
-from tenure.health.cli import health_app, scorecard_app
-from tenure.kit.cli import context, typer_app
-from tenure.kit.errors import TenureError
+from tenure.kit.cli import TenureGroup, context, typer_app
+from tenure.kit.lazy_cli import Lazy, lazy_group
 from tenure.kit.output import stderr
-from tenure.messaging.cli import (
-    add_consent_commands,
-    announce_command,
-    handoff_app,
-    mail_app,
-    template_app,
-)
-from tenure.messaging.incident_cli import incident_app
-from tenure.migrate import upgrade
-from tenure.ops.cli import backup_command, restore_command
-from tenure.plans.cli import plan, playbook_app, signals, tasks_app
-from tenure.reports.cli import report_app
-from tenure.reports.qbr_cli import qbr_command, qbr_meeting_command
-from tenure.retention.churn_cli import churn_app, health_backtest
-from tenure.retention.cli import kpis_command, retention_app
-from tenure.surveys.cli import survey_app
-from tenure.usage.cli import daily, import_events, keys_app, metrics_app, usage_app
-from tenure.users.cli import tokens_app, users_app
 
-app = typer_app("Tenure: customer success on data you already own.")
-app.add_typer(import_app, name="import")
-app.add_typer(accounts_app, name="accounts")
-app.add_typer(note_app, name="note")
-app.add_typer(contacts_app, name="contacts")
-app.add_typer(users_app, name="users")
-app.add_typer(tokens_app, name="tokens")
-app.add_typer(health_app, name="health")
-app.add_typer(scorecard_app, name="scorecard")
-app.command("kpis")(kpis_command)
-app.add_typer(retention_app, name="retention")
-app.add_typer(churn_app, name="churn")
-health_app.command("backtest")(health_backtest)
-app.add_typer(demo_app, name="demo")
-app.add_typer(usage_app, name="usage")
-app.add_typer(keys_app, name="keys")
-app.add_typer(metrics_app, name="metrics")
-app.command("daily")(daily)
-import_app.command("events")(import_events)
-app.command("plan")(plan)
-app.command("signals")(signals)
-app.add_typer(tasks_app, name="tasks")
-app.add_typer(playbook_app, name="playbook")
-app.command("backup")(backup_command)
-app.command("restore")(restore_command)
-app.add_typer(goals_app, name="goals")
-app.add_typer(survey_app, name="survey")
-app.command("qbr")(qbr_command)
-app.command("qbr-meeting")(qbr_meeting_command)
-app.add_typer(agent_app, name="agent")
-accounts_app.command("brief")(brief_command)
-app.add_typer(template_app, name="template")
-app.add_typer(mail_app, name="mail")
-add_consent_commands(contacts_app)
-app.add_typer(incident_app, name="incident")
-app.add_typer(report_app, name="report")
-app.add_typer(handoff_app, name="handoff")
-app.command("announce")(announce_command)
+SUBCOMMANDS = (
+    Lazy(
+        "import",
+        "tenure.accounts.cli:import_app",
+        "Import customer data from CSV or JSON Lines: all or nothing, idempotent on external ids.",
+    ),
+    Lazy("import events", "tenure.usage.cli:import_events"),
+    Lazy(
+        "accounts",
+        "tenure.accounts.cli:accounts_app",
+        "Look at accounts: the book and each account's whole story.",
+    ),
+    Lazy("note", "tenure.accounts.cli:note_app", "Write to an account's timeline."),
+    Lazy("users", "tenure.users.cli:users_app", "Create and list the people who use Tenure."),
+    Lazy("tokens", "tenure.users.cli:tokens_app", "API tokens for the REST API."),
+    Lazy(
+        "health",
+        "tenure.health.cli:health_app",
+        "Health scores: the dashboard (no sub-command), compute snapshots, explain a score.",
+    ),
+    Lazy("health backtest", "tenure.retention.churn_cli:health_backtest"),
+    Lazy(
+        "scorecard",
+        "tenure.health.cli:scorecard_app",
+        "Health scorecards: load TOML (same name = new version), list, show.",
+    ),
+    Lazy(
+        "kpis",
+        "tenure.retention.cli:kpis_command",
+        "Logo and revenue churn, GRR/NRR, ARR movements, CLV, NPS/CSAT/CES and more for a "
+        "period (both days included).",
+    ),
+    Lazy(
+        "retention",
+        "tenure.retention.cli:retention_app",
+        "Retention analytics: cohorts, sBG forecasts and the renewal forecast.",
+    ),
+    Lazy(
+        "churn",
+        "tenure.retention.churn_cli:churn_app",
+        "The churn model: learn from past renewals which accounts leave, test it on later "
+        "ones, score today's accounts.",
+    ),
+    Lazy(
+        "demo",
+        "tenure.demo.cli:demo_app",
+        "A simulated company to try Tenure on: generate it, load it, or run the demo.",
+    ),
+    Lazy(
+        "usage",
+        "tenure.usage.cli:usage_app",
+        "Product usage: statistics from events, grouped by client over time.",
+    ),
+    Lazy(
+        "keys",
+        "tenure.usage.cli:keys_app",
+        "Write keys for the event intake (/v1/track, /v1/batch, ...).",
+    ),
+    Lazy(
+        "metrics",
+        "tenure.usage.cli:metrics_app",
+        "Usage metrics from the metric catalogue, per account per day.",
+    ),
+    Lazy(
+        "daily",
+        "tenure.usage.cli:daily",
+        "The daily job: load the intake log, compute the usage metrics (and redo days late "
+        "events touched), then score health for the day.",
+    ),
+    Lazy(
+        "plan",
+        "tenure.plans.cli:plan",
+        "Plan a CSM's quarter: playbook activities fitted into 13 weeks of hours, retention "
+        "first, expansion second, advocacy third; new clients' onboarding listed apart.",
+    ),
+    Lazy(
+        "signals",
+        "tenure.plans.cli:signals",
+        "Signals per account, each with its evidence: renewals in the next 13 weeks, risk, "
+        "weak components, data gaps, weak sponsors, expansion and advocacy candidates, "
+        "lookalikes.",
+    ),
+    Lazy(
+        "tasks",
+        "tenure.plans.cli:tasks_app",
+        "Tasks from saved quarterly plans: list them, mark them done.",
+    ),
+    Lazy(
+        "playbook",
+        "tenure.plans.cli:playbook_app",
+        "Playbook libraries (TOML): check, load, show, export.",
+    ),
+    Lazy(
+        "contacts",
+        "tenure.accounts.cli:contacts_app",
+        "The people at your accounts: consent (opt out, opt in, the suppression list) and erasure.",
+        extend=("tenure.messaging.cli:add_consent_commands",),
+    ),
+    Lazy(
+        "template",
+        "tenure.messaging.cli:template_app",
+        "Message templates: load a new version, list them, show one.",
+    ),
+    Lazy(
+        "mail",
+        "tenure.messaging.cli:mail_app",
+        "The outbox: draft, review, approve and send messages over SMTP.",
+    ),
+    Lazy(
+        "announce",
+        "tenure.messaging.cli:announce_command",
+        "Announce to a segment: the recipients and their count first, then one draft per "
+        "contact (pending approval, one batch; approve it with `tenure mail approve --batch`).",
+    ),
+    Lazy(
+        "incident",
+        "tenure.messaging.incident_cli:incident_app",
+        "Incident notices: who was affected, their notices, the internal brief.",
+    ),
+    Lazy(
+        "handoff",
+        "tenure.messaging.cli:handoff_app",
+        "Hand-offs to support, sales and product: email and signed webhook.",
+    ),
+    Lazy(
+        "report",
+        "tenure.reports.cli:report_app",
+        "Reports for clients: value reports for free clients.",
+    ),
+    Lazy(
+        "survey",
+        "tenure.surveys.cli:survey_app",
+        "Survey campaigns Tenure sends itself (NPS, CSAT, CES): create, send, remind, status, "
+        "close.",
+    ),
+    Lazy(
+        "goals",
+        "tenure.goals.cli:goals_app",
+        "Success goals per account: the client's outcomes, milestones and progress.",
+    ),
+    Lazy(
+        "qbr",
+        "tenure.reports.qbr_cli:qbr_command",
+        "The QBR pack of an account for a quarter: goals, health and why, usage, adoption gaps, "
+        "support, surveys, what was done, recommendations, next quarter's plan and the renewal, "
+        "frozen in one snapshot and rendered as HTML or PDF.",
+    ),
+    Lazy(
+        "qbr-meeting",
+        "tenure.reports.qbr_cli:qbr_meeting_command",
+        "Log a QBR meeting on the account's timeline; its agreed actions become tasks for the "
+        "account's CSM.",
+    ),
+    Lazy(
+        "agent",
+        "tenure.agent.cli:agent_app",
+        "The agent: the daily routine inside a mandate, and what it did.",
+    ),
+    Lazy("accounts brief", "tenure.agent.brief_cli:brief_command"),
+    Lazy(
+        "backup",
+        "tenure.ops.cli:backup_command",
+        "Write a consistent copy of the database and the warehouse to FILE, while `tenure serve` "
+        "runs (SQLite online backup or pg_dump; warehouse tables through their manifests).",
+    ),
+    Lazy(
+        "restore",
+        "tenure.ops.cli:restore_command",
+        "Restore a backup into an empty data dir (and an empty database for PostgreSQL).",
+    ),
+)
+
+app = typer_app(
+    "Tenure: customer success on data you already own.",
+    cls=lazy_group(*SUBCOMMANDS, base=TenureGroup),
+)
 
 
 @app.command()
 def init(ctx: typer.Context) -> None:
     """Create or migrate the app database and the warehouse."""
+    from tenure.database import Database
+    from tenure.migrate import upgrade
+
     cli = context(ctx)
     database = Database(cli.settings)
     try:
@@ -101,43 +221,9 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) and the web app."""
-    import uvicorn
+    from tenure.server import serve as run
 
-    from tenure.app import create_app
-
-    cli = context(ctx)
-    if workers > 1 and cli.settings.resolved_database_url.startswith("sqlite"):
-        raise TenureError(
-            "--workers needs PostgreSQL (TENURE_DATABASE_URL): SQLite takes one writer process"
-        )
-    database = Database(cli.settings)
-    upgrade(database.engine)
-    database.dispose()
-    cli.warehouse.init()
-    stderr.print(f"Tenure on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
-    if workers > 1:
-        # Each process builds its own app from the same TENURE_* settings; the intake log is
-        # one segment per process and its loader takes a lock, so they share the data dir.
-        uvicorn.run(
-            "tenure.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            # A worker imports the whole app before it answers the supervisor's health check:
-            # seconds on a busy machine. Uvicorn's 5 s default kills it and restarts it forever.
-            timeout_worker_healthcheck=120,
-        )
-        return
-    application = create_app(cli.settings)
-    # A full garbage collection walks every object the process holds: after start-up, the
-    # quarter of a million objects of the libraries loaded (SQLAlchemy, Ibis, pandas, ...),
-    # 100-250 ms of pause that the requests in flight wait out (the book page's p99 in
-    # docs/benchmarks.md). Frozen, they are left out of every collection from now on.
-    gc.collect()
-    gc.freeze()
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    run(context(ctx), host, port, workers)
 
 
 def main() -> None:

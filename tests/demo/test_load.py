@@ -100,6 +100,27 @@ def test_prepare_loads_once_and_keeps_the_login(settings: Settings) -> None:
     assert me.json()["role"] == "admin"
 
 
+def test_each_demo_csm_gets_a_login(settings: Settings) -> None:
+    login = _prepare(settings)
+    csms = login["csms"]
+    assert csms  # the simulated company's account owners
+    app = create_app(settings)
+    with TestClient(app) as client:
+        for email, password in csms.items():
+            page = client.get("/login")
+            nonce = page.text.split('name="nonce" value="', 1)[1].split('"', 1)[0]
+            signed = client.post(
+                "/login",
+                data={"email": email, "password": password, "nonce": nonce, "next": "/"},
+                follow_redirects=False,
+            )
+            assert signed.status_code == 303, email
+            assert signed.headers["location"] == "/"  # straight to their day, no password form
+            client.cookies.clear()
+    app.state.database.dispose()
+    assert _prepare(settings)["csms"] == csms  # kept, not changed on a restart
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -139,4 +160,6 @@ def test_demo_up_serves_the_loaded_company(tmp_path: Path) -> None:
     said = err.decode()
     assert f"Log in at http://127.0.0.1:{port}" in said
     assert login["password"] in said
+    for email, password in login["csms"].items():
+        assert f"{email}  password: {password}" in said
     assert "health: 5 snapshots over the last 1 days (and 2 weekly days before them)" in said

@@ -63,7 +63,7 @@ def test_the_dashboard_and_why_match_the_cli(client, initialised):
     why = client.get("/api/v1/health/acme/why", params={"as_of": "2026-11-01"}, headers=headers)
     cli_why = initialised("health", "why", "acme", "--as-of", "2026-11-01", "--format", "json")
     assert why.json() == cli_why.json()
-    assert why.json()["health"][0]["why"].startswith("up 30 since 2026-10-02: product 50 -> 80")
+    assert "What moved: up 30 since 2026-10-02: product 50 -> 80" in why.json()["health"][0]["why"]
     missing = client.get("/api/v1/health/nope/why", headers=headers)
     assert missing.status_code == 404
     assert "nope" in missing.json()["detail"]

@@ -276,8 +276,12 @@ def test_one_csms_book_and_other_formats(book):
 def test_why_explains_the_score_and_what_moved(book):
     parts = book("health", "why", "globex", "--as-of", AS_OF, "--format", "json").json()
     head = parts["health"][0]
+    # What the score is made of (weakest components against the bands, each with its
+    # weakest measures), then what moved since the snapshot the trend compares with.
     assert head["why"] == (
-        f"down 7 since {EARLIER}: product 50 -> 40, product score down 20% (50 -> 40)"
+        "48, red: weakest product 40 (red): product score 40 scores 40; support 50 (red): "
+        "tickets closed 48h share 90d 50 scores 50; no data: satisfaction. "
+        f"What moved: down 7 since {EARLIER}: product 50 -> 40, product score down 20% (50 -> 40)"
     )
     assert (head["health"], head["trend"], head["previous_date"]) == (48, "down", EARLIER)
     assert head["previous_health"] == 55

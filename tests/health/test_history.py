@@ -119,6 +119,7 @@ def test_a_new_scorecard_version_leaves_old_snapshots_alone(loaded, settings, fi
     assert new.measure("product", "logins_per_user_28d").score == 100  # 12 of 10
     why = loaded("health", "why", "a0", "--as-of", "2026-11-03", "--format", "json").json()
     assert why["health"][0]["why"] == (
+        "50, red: weakest reach 0 (red): active users 28d 100 scores 0. What moved: "
         "up 25 since 2026-11-02: product 50 -> 100, logins per user 28d up 20% (10 -> 12), "
         "scorecard enterprise v2 -> enterprise v3"
     )

@@ -132,6 +132,11 @@ def test_renewal_outcomes_and_turned_red() -> None:
         Outcome("b", D("2026-03-01"), True),
     ]
     assert turned_red([]) is None
+    red_from_the_start = [snap("x", "2026-01-01", 10, "red"), snap("x", "2026-02-01", 20, "red")]
+    assert turned_red(red_from_the_start) == D("2026-01-01")
+    # Red on the first day of the whole history: when it turned red is unknown.
+    assert turned_red(red_from_the_start, first_day=D("2026-01-01")) is None
+    assert turned_red(red_from_the_start, first_day=D("2025-12-01")) == D("2026-01-01")
     assert (
         turned_red([snap("x", "2026-01-01", 10, "red"), snap("x", "2026-02-01", 60, "amber")])
         is None

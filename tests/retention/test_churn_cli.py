@@ -149,10 +149,9 @@ def _snapshot(account: str, day: date, score: float) -> dict[str, Any]:
     }
 
 
-def test_health_backtest_command(cli: Cli, files: Files, settings: Settings) -> None:
-    cli("init")
-    result = cli("health", "backtest", "--from", "2026-01-01", "--to", "2026-12-31", ok=False)
-    assert "no health snapshots" in result.stderr
+def backtest_company(cli: Cli, files: Files, settings: Settings) -> None:
+    """Twelve accounts renewing on 2026-06-01, four of them churning, each with snapshots
+    120, 90 and 30 days before (the churners red in all three)."""
     accounts = [{"external_id": f"a{n}", "name": f"A{n}"} for n in range(12)]
     cli("import", "accounts", str(files.csv("accounts.csv", accounts)))
     contracts = []
@@ -185,6 +184,13 @@ def test_health_backtest_command(cli: Cli, files: Files, settings: Settings) -> 
         for days_before in (120, 90, 30):
             rows.append(_snapshot(f"a{n}", date(2026, 6, 1) - timedelta(days=days_before), score))
     snapshot_store(Warehouse(settings)).write(pa.Table.from_pylist(rows, schema=SNAPSHOT_SCHEMA))
+
+
+def test_health_backtest_command(cli: Cli, files: Files, settings: Settings) -> None:
+    cli("init")
+    result = cli("health", "backtest", "--from", "2026-01-01", "--to", "2026-12-31", ok=False)
+    assert "no health snapshots" in result.stderr
+    backtest_company(cli, files, settings)
     data = cli(
         "health", "backtest", "--from", "2026-01-01", "--to", "2026-12-31", "--format", "json"
     ).json()
@@ -196,7 +202,12 @@ def test_health_backtest_command(cli: Cli, files: Files, settings: Settings) -> 
     bands = {b["band"]: b for b in data["bands"]}
     assert bands["red"]["churned"] == 4
     assert {w["component"] for w in data["weights"]} == {"product", "support"}
-    assert all(r["lead_days"] == 120 for r in data["lead_times"])
+    # The churners were red on the first day of the history (120 days before): when they
+    # turned red is unknown, not that first day.
+    assert all(r["lead_days"] is None for r in data["lead_times"])
+    assert all(r["turned_red"] is None for r in data["lead_times"])
+    assert all(r["red_since_history_start"] for r in data["lead_times"])
+    assert summary["churners_red_from_the_start"] == 4
     table = cli("health", "backtest", "--from", "2026-01-01", "--to", "2026-12-31").stdout
     assert "auc" in table
     # With snapshots stored, the renewal forecast bands accounts by health.

@@ -124,6 +124,18 @@ def test_import_events_then_stats_by_account_user_and_property(initialised, book
     bad = initialised("usage", "stats", "--event", "x", "--by", "colour", ok=False)
     assert bad.code == 1
     assert "--by 'colour': use account, user or property:NAME" in bad.stderr
+    period = ["--from", "2026-11-01", "--to", "2026-11-30"]
+    typo = initialised("usage", "stats", "--event", "Link Click", *period, ok=False)
+    assert typo.code == 1
+    known = sorted({e["event"] for e in EVENTS if e.get("event")})
+    assert (
+        "--event 'Link Click': no such event from 2026-11-01 to 2026-11-30 "
+        f"(did you mean 'Link Clicked'?); known events: {', '.join(known)}"
+    ) in typo.stderr
+    # A period without any event at all says so too.
+    quiet = ["--from", "2026-12-01", "--to", "2026-12-02", "--format", "json"]
+    none = initialised("usage", "stats", "--event", "Link Clicked", *quiet, ok=False)
+    assert "no events at all from 2026-12-01 to 2026-12-02" in none.stderr
 
 
 def test_bad_event_files_are_refused_whole_naming_file_row_and_field(initialised, files, settings):

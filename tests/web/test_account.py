@@ -19,7 +19,7 @@ def test_the_account_page_tells_the_whole_story(browser):
     assert "<h1>Acme Corp</h1>" in html
     assert "$52,000" in html
     assert "2027-02-01" in html
-    assert "(2 mo)" in html
+    assert "(in 2 months)" in html
     assert 'class="fact cell red"' in html  # renewal within 3 months
     assert "Carla Diaz" in html  # the sponsor
     assert "CFO" in html

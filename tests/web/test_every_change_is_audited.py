@@ -246,6 +246,28 @@ def _agent_action(world: World, who: str) -> Any:
     return world.web(who, f"/agent/actions/{action_id}/approve")
 
 
+def _own_password(world: World, who: str) -> Any:
+    new = f"mine-{world.n()}-long"
+    return world.web(who, "/password", {"current": PASSWORD, "new": new, "again": new})
+
+
+def _todo_id(world: World) -> int:
+    """An ad-hoc task of the CSM's, written straight to the database (so not audited)."""
+    from tenure.models import Account, Todo, User
+
+    database = world.app.state.database
+    with database.unit_of_work() as session:
+        found = session.scalar(select(Todo.id).limit(1))
+        if found is not None:
+            return int(found)
+        owner = session.scalar(select(User).where(User.email == PEOPLE["csm"]))
+        account = session.scalar(select(Account).where(Account.external_id == "acme"))
+        todo = Todo(owner=owner, account=account, title="Send the QBR deck", due=AS_OF)
+        session.add(todo)
+        session.flush()
+        return todo.id
+
+
 CHANGES: dict[tuple[str, str], Change] = {
     # -- the web app -------------------------------------------------------------------------
     ("POST", "/login"): Change("session.login", "web", ALL, (), _login),
@@ -277,6 +299,20 @@ CHANGES: dict[tuple[str, str], Change] = {
         ("admin",),
         ("manager", "csm", "viewer"),
         lambda w, who: w.web(who, "/users/ben.okafor@example.com/role", {"role": "csm"}),
+    ),
+    ("POST", "/users/{email}/password"): Change(
+        "user.password_reset",
+        "web",
+        ("admin",),
+        ("manager", "csm", "viewer"),
+        lambda w, who: w.web(who, "/users/val@example.com/password"),
+    ),
+    ("POST", "/password"): Change(
+        "user.password_change",
+        "web",
+        ALL,
+        (),
+        _own_password,
     ),
     ("POST", "/scorecards"): Change(
         "scorecard.load",
@@ -389,6 +425,43 @@ CHANGES: dict[tuple[str, str], Change] = {
         ("admin", "manager", "csm"),
         ("other_csm", "viewer"),
         _agent_action,
+    ),
+    ("POST", "/today/tasks/{task_id}/done"): Change(
+        "task.done",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(who, f"/today/tasks/{w.task_ids[0]}/done"),
+    ),
+    ("POST", "/today/tasks/{task_id}/reopen"): Change(
+        "task.reopen",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(who, f"/today/tasks/{w.task_ids[0]}/reopen"),
+    ),
+    ("POST", "/today/todos"): Change(
+        "todo.add",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(
+            who, "/today/todos", {"title": "Call", "account": "acme", "due": str(AS_OF)}
+        ),
+    ),
+    ("POST", "/today/todos/{todo_id}/done"): Change(
+        "todo.done",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(who, f"/today/todos/{_todo_id(w)}/done"),
+    ),
+    ("POST", "/today/todos/{todo_id}/reopen"): Change(
+        "todo.reopen",
+        "web",
+        ("admin", "manager", "csm"),
+        ("other_csm", "viewer"),
+        lambda w, who: w.web(who, f"/today/todos/{_todo_id(w)}/reopen"),
     ),
     # -- the API -----------------------------------------------------------------------------
     ("POST", "/api/v1/accounts/{external_id}/goals"): Change(

@@ -21,7 +21,9 @@ import_app = typer_app(
 )
 accounts_app = typer_app("Look at accounts: the book and each account's whole story.")
 note_app = typer_app("Write to an account's timeline.")
-contacts_app = typer_app("The people at your accounts: erase one on request.")
+contacts_app = typer_app(
+    "The people at your accounts: consent (opt out, opt in, the suppression list) and erasure."
+)
 
 LIST_COLUMNS = [
     "external_id",

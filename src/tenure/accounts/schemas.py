@@ -22,6 +22,7 @@ from tenure.kit.bounds import Day, Moment
 from tenure.kit.dates import as_utc
 from tenure.models.enums import (
     SURVEY_SCALES,
+    ActivityKind,
     ContractStatus,
     Seniority,
     Sentiment,
@@ -278,7 +279,8 @@ class TimelineRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     account_external_id: str
-    kind: TimelineKind
+    # An entry's kind, or what a ticket, survey answer or task done adds to the story.
+    kind: TimelineKind | ActivityKind
     author: str | None
     at: datetime
     text: str

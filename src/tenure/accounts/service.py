@@ -27,13 +27,18 @@ from tenure.config import Settings
 from tenure.kit.contracts import contract_facts as contract_facts
 from tenure.kit.dates import utc_now
 from tenure.kit.errors import NotFound
+from tenure.kit.suggest import did_you_mean
 from tenure.models import (
     Account,
+    ActivityKind,
     SurveyResponse,
+    Task,
     Ticket,
     TimelineEntry,
+    Todo,
     User,
 )
+from tenure.users.service import unknown_user
 from tenure.warehouse import Warehouse
 
 # "Latest metrics" on an account page: each metric's latest value in the last year.
@@ -63,8 +68,20 @@ def account_names(session: Session, external_ids: Iterable[str]) -> dict[str, st
 def get_account(session: Session, external_id: str) -> Account:
     account = session.scalar(select(Account).where(Account.external_id == external_id))
     if account is None:
-        raise NotFound(f"no account with external_id {external_id!r}")
+        raise NotFound(
+            f"no account with external_id {external_id!r}{account_hint(session, external_id)}"
+        )
     return account
+
+
+def account_hint(session: Session, wanted: str) -> str:
+    """ " (did you mean 'acme'?)": the external ids closest to `wanted`, or whose account's
+    name it is close to (a name typed where an id belongs)."""
+    known: dict[str, str] = {}
+    for external_id, name in session.execute(select(Account.external_id, Account.name)):
+        known[external_id] = external_id
+        known.setdefault(name, external_id)
+    return did_you_mean(wanted, known)
 
 
 def account_read(account: Account, as_of: date, settings: Settings) -> AccountRead:
@@ -109,7 +126,7 @@ def list_accounts(
         where.csm_email
         and session.scalar(select(User).where(User.email == where.csm_email.lower())) is None
     ):
-        raise NotFound(f"no user with email {where.csm_email!r}")
+        raise unknown_user(session, where.csm_email)
     view = BookQuery(
         csm=where.csm_email,
         tier=where.tier,
@@ -235,13 +252,77 @@ def _latest_surveys(session: Session, account: Account, as_of: date) -> list[Sur
 
 
 def _timeline(session: Session, account: Account, as_of: date) -> list[TimelineRead]:
+    """The account's story up to `as_of`, latest first: its timeline entries, and the tickets
+    opened and closed, survey answers and tasks done (planned or added by hand)."""
+    end = _end_of(as_of)
     query = (
         select(TimelineEntry)
-        .where(TimelineEntry.account_id == account.id, TimelineEntry.at < _end_of(as_of))
+        .where(TimelineEntry.account_id == account.id, TimelineEntry.at < end)
         .order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())
         .limit(TIMELINE_LIMIT)
     )
-    return [timeline_read(account, e) for e in session.scalars(query)]
+    items = [timeline_read(account, e) for e in session.scalars(query)]
+    items += _activity(session, account, as_of, end)
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:TIMELINE_LIMIT]
+
+
+def _activity(session: Session, account: Account, as_of: date, end: datetime) -> list[TimelineRead]:
+    def item(kind: ActivityKind, at: datetime, text: str, author: str | None) -> TimelineRead:
+        return TimelineRead(
+            account_external_id=account.external_id,
+            kind=kind,
+            author=author,
+            at=at,
+            text=text,
+            sentiment=None,
+        )
+
+    found: list[TimelineRead] = []
+    for ticket in session.scalars(
+        select(Ticket)
+        .where(Ticket.account_id == account.id, Ticket.opened_at < end)
+        .order_by(Ticket.opened_at.desc())
+        .limit(TIMELINE_LIMIT)
+    ):
+        what = f"{ticket.subject or ticket.external_id} ({ticket.kind.value}"
+        what += f", {ticket.priority})" if ticket.priority else ")"
+        found.append(item(ActivityKind.ticket_opened, ticket.opened_at, what, None))
+        if ticket.closed_at is not None and ticket.closed_at < end:
+            found.append(item(ActivityKind.ticket_closed, ticket.closed_at, what, None))
+    for answer in session.scalars(
+        select(SurveyResponse)
+        .where(
+            SurveyResponse.account_id == account.id,
+            SurveyResponse.responded_at.is_not(None),
+            SurveyResponse.responded_at < end,
+        )
+        .order_by(SurveyResponse.responded_at.desc())
+        .limit(TIMELINE_LIMIT)
+    ):
+        if answer.responded_at is None:  # left out by the query; narrows the type
+            continue
+        text = f"{answer.kind.value.upper()} survey: {answer.score}"
+        if answer.comment:
+            text += f": {answer.comment}"
+        found.append(item(ActivityKind.survey, answer.responded_at, text, answer.contact_email))
+    for title, owner, done_on in session.execute(
+        select(Task.description, User.email, Task.done_on)
+        .join(User, Task.owner_id == User.id)
+        .where(Task.account_id == account.id, Task.done_on.is_not(None), Task.done_on <= as_of)
+        .union_all(
+            select(Todo.title, User.email, Todo.done_on)
+            .join(User, Todo.owner_id == User.id)
+            .where(Todo.account_id == account.id, Todo.done_on.is_not(None), Todo.done_on <= as_of)
+        )
+    ).tuples():
+        if done_on is None:  # left out by the query; narrows the type
+            continue
+        # A task is done on a day, at no recorded time: shown at the day's start, so what is
+        # logged that day with its time (a note just added) comes before it, latest first.
+        at = datetime.combine(done_on, time(), tzinfo=UTC)
+        found.append(item(ActivityKind.task_done, at, title, owner))
+    return found
 
 
 def timeline_read(account: Account, entry: TimelineEntry) -> TimelineRead:

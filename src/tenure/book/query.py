@@ -190,7 +190,9 @@ def _sort_key(query: BookQuery, settings: Settings, as_of: date) -> Any:
     return AccountHealth.components[sort.removeprefix("c:")].as_float()
 
 
-def _current(as_of: date) -> ColumnElement[bool]:
+def current_client(as_of: date) -> ColumnElement[bool]:
+    """A current client on `as_of`: a free or trial account, or a paid one with an active
+    contract (what the book's default view and every count of clients mean)."""
     has_contract = (
         select(Contract.id)
         .where(Contract.account_id == Account.id, Contract.active_on(as_of))
@@ -203,9 +205,9 @@ def _filtered(
     statement: Select[Any], query: BookQuery, owner_id: int | None, as_of: date
 ) -> Select[Any]:
     if query.status == "current":
-        statement = statement.where(_current(as_of))
+        statement = statement.where(current_client(as_of))
     elif query.status == "former":
-        statement = statement.where(~_current(as_of))
+        statement = statement.where(~current_client(as_of))
     if query.csm is not None:
         statement = statement.where(Account.owner_id == owner_id)
     if query.tier:

@@ -6,11 +6,12 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tenure.db import Database
 from tenure.demo import service
@@ -22,9 +23,10 @@ from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError
 from tenure.kit.output import stderr
 from tenure.migrate import upgrade
-from tenure.models import Account, ApiToken, Role, Task
+from tenure.models import Account, ApiToken, Role, Task, User
 from tenure.retention.churn_features import ChurnOptions
 from tenure.retention.churn_service import default_observation_dates
+from tenure.server import serve
 from tenure.usage import service as usage
 from tenure.usage.service import day_range
 from tenure.users import service as users
@@ -120,11 +122,11 @@ def refuse_external_events(cli: CliContext) -> None:
         )
 
 
-def _credentials(cli: CliContext) -> dict[str, str]:
+def _credentials(cli: CliContext) -> dict[str, Any]:
     """The demo admin and an API token, created once; kept in the data dir (readable by its
     owner only) so every `tenure demo up` can say how to log in."""
     path = cli.settings.data_dir / CREDENTIALS
-    saved: dict[str, str] = orjson.loads(path.read_bytes()) if path.is_file() else {}
+    saved: dict[str, Any] = orjson.loads(path.read_bytes()) if path.is_file() else {}
     with cli.unit_of_work() as session:
         user = users.get_by_email(session, DEMO_EMAIL)
         if user is None:
@@ -139,11 +141,26 @@ def _credentials(cli: CliContext) -> dict[str, str]:
         )
         if not tokens or "token" not in saved:
             _, saved["token"] = users.create_token(session, DEMO_EMAIL, name="demo")
+        saved["csms"] = _csm_logins(session, saved.get("csms", {}))
     saved.setdefault("email", DEMO_EMAIL)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(orjson.dumps(saved, option=orjson.OPT_INDENT_2))
     return saved
+
+
+def _csm_logins(session: Session, known: object) -> dict[str, str]:
+    """A password for each demo CSM (the simulated company's account owners), so their own
+    Today, book and plan can be seen: email -> password, kept with the admin's."""
+    kept = dict(known) if isinstance(known, dict) else {}
+    logins: dict[str, str] = {}
+    for user in session.scalars(select(User).where(User.role == Role.csm).order_by(User.email)):
+        password = kept.get(user.email)
+        if not isinstance(password, str) or user.password_hash is None:
+            password = secrets.token_urlsafe(9)
+            users.set_password(session, user, password)
+        logins[user.email] = password
+    return logins
 
 
 def prepare(
@@ -153,7 +170,7 @@ def prepare(
     seed: int,
     warm_days: int = WARM_DAYS,
     history_weeks: int = HISTORY_WEEKS,
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """Everything `tenure demo up` does before serving; returns how to log in. Each step is
     skipped when a previous run finished it, so a restart only serves."""
     database = Database(cli.settings)
@@ -253,14 +270,17 @@ def up(
     data dir has one, load it, compute 90 days of usage metrics and health (and one day a week
     over the 40 weeks before), plan each CSM's quarter, create the demo admin and an API
     token, then serve."""
-    from tenure.cli import serve
-
     cli = context(ctx)
     login = prepare(cli, accounts, months, seed, warm_days, history_weeks)
     say(f"[bold]Log in at http://{host}:{port}[/] as {login['email']}")
     if "password" in login:
         say(f"  password:  {login['password']}")
     say(f"  API token: {login['token']}  (Authorization: Bearer ...)")
+    csms = login.get("csms", {})
+    if isinstance(csms, dict) and csms:
+        say("Each demo CSM can log in too, to see their own Today, book and plan:")
+        for email, password in csms.items():
+            say(f"  {email}  password: {password}")
     say(f"  (kept in {cli.settings.data_dir / CREDENTIALS})")
     cli.close()  # the server opens its own connections
-    serve(ctx, host=host, port=port)
+    serve(cli, host, port)

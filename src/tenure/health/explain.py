@@ -85,8 +85,64 @@ def measure_movers(
     return [(part, words) for _, part, words in changes[:limit]]
 
 
-def summary(now: Snapshot, before: Snapshot | None) -> str:
-    """One line: the direction and size of the move, the components and measures behind it."""
+def _band(score: float | None, red: float, amber: float) -> str:
+    shown = whole(score)
+    if shown is None:
+        return "no data"
+    return "red" if shown <= red else "amber" if shown <= amber else "green"
+
+
+def standing(now: Snapshot, red: float = 50, amber: float = 74, weakest: int = 2) -> str:
+    """Why the score is what it is, before what moved it: the score and its band, then its
+    weakest components against the bands, each with its weakest measures ("62, amber:
+    weakest Product usage 41 (red): logins per user 1.2 scores 20; Support 70 (amber)")."""
+    if now.health is None:
+        return ""
+    scored = sorted(
+        (c for c in now.components if c.score is not None), key=lambda c: (c.score, c.key)
+    )
+    weak = [c for c in scored if _band(c.score, red, amber) != "green"]
+    parts = []
+    for part in weak[:weakest]:
+        measures = sorted(
+            (m for m in now.measures if m.component == part.key and m.score is not None),
+            key=lambda m: (m.score, m.metric),
+        )
+        inner = ", ".join(
+            f"{m.label or m.metric} {_number(m.value)} scores {whole(m.score)}"
+            for m in measures[:weakest]
+        )
+        label = part.label or part.key
+        text = f"{label} {whole(part.score)} ({_band(part.score, red, amber)})"
+        parts.append(f"{text}: {inner}" if inner else text)
+    missing = [c.label or c.key for c in now.components if c.score is None]
+    head = f"{now.health}, {_band(now.health_exact, red, amber)}"
+    if parts:
+        body = f"weakest {'; '.join(parts)}"
+    elif scored:
+        lowest = scored[0]
+        body = (
+            f"every component green, the lowest {lowest.label or lowest.key} {whole(lowest.score)}"
+        )
+    else:
+        body = ""
+    if missing:
+        body += ("; " if body else "") + f"no data: {', '.join(missing)}"
+    return f"{head}: {body}" if body else head
+
+
+def summary(
+    now: Snapshot,
+    before: Snapshot | None,
+    trend: str | None = None,
+    new_since: str | None = None,
+) -> str:
+    """One line: the direction and size of the move, the components and measures behind it.
+
+    `before` is the snapshot the trend compares with (the one a trend window ago) and
+    `trend` its name, so the words and the arrow say the same: a move smaller than the
+    trend's threshold is "level", whatever its sign. `new_since`: a client whose history
+    does not reach a trend window back (the day its snapshots start)."""
     if now.health is None:
         return "no score: " + (
             "no scorecard applies to this account"
@@ -94,12 +150,17 @@ def summary(now: Snapshot, before: Snapshot | None) -> str:
             else "none of the scorecard's measures has data"
         )
     if before is None:
+        if new_since is not None:
+            return f"new: not enough history for a trend yet (scored since {new_since})"
         return f"{now.health}: first snapshot, nothing to compare with"
     if before.health_exact is None:
         return f"{now.health}: no score on {before.date} to compare with"
     delta = whole((now.health_exact or 0.0) - before.health_exact)
     assert delta is not None
-    head = f"up {delta}" if delta > 0 else f"down {-delta}" if delta < 0 else "level"
+    if trend == "level":
+        head = "level" if delta == 0 else f"level ({delta:+d}, within the trend's threshold)"
+    else:
+        head = f"up {delta}" if delta > 0 else f"down {-delta}" if delta < 0 else "level"
     parts: list[str] = []
     for move in movements(now, before):
         parts.append(f"{move.component} {_shown(move.before)} -> {_shown(move.now)}")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tenure.config import Settings
 from tenure.health import derived
 from tenure.health.book import score_book, unscored
-from tenure.health.explain import summary, whole
+from tenure.health.explain import standing, summary, whole
 from tenure.health.inputs import Needed, measure_values
 from tenure.health.scorecards import (
     Bands,
@@ -45,6 +45,7 @@ from tenure.models import (
     User,
 )
 from tenure.models import Scorecard as ScorecardRow
+from tenure.users.service import unknown_user
 from tenure.warehouse import Warehouse
 
 SNAPSHOTS_FOLDER = "health_snapshots"
@@ -241,7 +242,7 @@ def _accounts(
     ).outerjoin(User, Account.owner_id == User.id)
     if csm is not None:
         if session.scalar(select(User.id).where(User.email == csm.lower())) is None:
-            raise NotFound(f"no user with email {csm!r}")
+            raise unknown_user(session, csm)
         query = query.where(User.email == csm.lower())
     if external_id is not None:
         query = query.where(Account.external_id == external_id)
@@ -697,7 +698,35 @@ def why(session: Session, warehouse: Warehouse, external_id: str, as_of: date) -
     trend = _trends(session, warehouse, as_of, [now], definitions, accounts)[0][external_id]
     before = snapshots(store.latest(as_of, [external_id], before=True))
     previous = before[0] if before else None
-    return Why(account, now, previous, trend, summary(now, previous))
+    # What moved is told against the snapshot the trend arrow compares with, so the two
+    # never disagree; without one a trend window back, the client is new to the history.
+    card = definitions.get(now.scorecard, now.scorecard_version)
+    moved = _moved(store, now, previous, trend, card)
+    if now.health is None:
+        return Why(account, now, previous, trend, moved)
+    red, amber = (card.bands.red, card.bands.amber) if card else (50.0, 74.0)
+    return Why(account, now, previous, trend, f"{standing(now, red, amber)}. What moved: {moved}")
+
+
+def _moved(
+    store: SnapshotStore,
+    now: Snapshot,
+    previous: Snapshot | None,
+    trend: Trend,
+    card: Scorecard | None,
+) -> str:
+    """What moved, told against the snapshot the trend arrow compares with (so the two never
+    disagree); a client whose history does not reach a trend window back is new; with no
+    trend to agree with, against the previous snapshot."""
+    if trend.earlier is not None and trend.earlier.health_exact is not None:
+        # The trend read it without components and measures: read it whole.
+        whole_earlier = snapshots(store.on_day(trend.earlier.date, [now.account_external_id]))
+        earlier = whole_earlier[0] if whole_earlier else trend.earlier
+        return summary(now, earlier, trend.name)
+    if trend.earlier is None and card is not None and card.trend.window_days and previous:
+        first = snapshots(store.history(now.account_external_id, None, now.date))
+        return summary(now, None, None, first[0].date.isoformat() if first else None)
+    return summary(now, previous)
 
 
 def latest_health(

@@ -8,21 +8,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from pydantic_core import ValidationError
 from typer.core import TyperGroup
 
-from tenure.config import Settings
-from tenure.db import Database
 from tenure.kit.bounds import DAY_RANGE, MAX_DAY, MIN_DAY
 from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError, from_validation
 from tenure.kit.output import OutputFormat, stderr
-from tenure.migrate import ensure_current
-from tenure.warehouse import Warehouse
+
+# Settings, the database and the warehouse are imported when a command first uses them, not
+# when the command line is parsed: `tenure --help` never loads SQLAlchemy, Alembic or Ibis.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tenure.config import Settings
+    from tenure.database import Database
+    from tenure.warehouse import Warehouse
 
 
 class TenureGroup(TyperGroup):
@@ -40,22 +44,33 @@ class TenureGroup(TyperGroup):
             raise typer.Exit(1) from None
 
 
-def typer_app(help_text: str) -> typer.Typer:
-    return typer.Typer(cls=TenureGroup, help=help_text, no_args_is_help=True, rich_markup_mode=None)
+def typer_app(help_text: str, cls: type[TyperGroup] = TenureGroup) -> typer.Typer:
+    return typer.Typer(cls=cls, help=help_text, no_args_is_help=True, rich_markup_mode=None)
+
+
+def _settings() -> Settings:
+    from tenure.config import Settings
+
+    return Settings()
 
 
 @dataclass
 class CliContext:
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=_settings)
 
     @cached_property
     def database(self) -> Database:
+        from tenure.database import Database
+        from tenure.migrate import ensure_current
+
         database = Database(self.settings)
         ensure_current(database)
         return database
 
     @cached_property
     def warehouse(self) -> Warehouse:
+        from tenure.warehouse import Warehouse
+
         return Warehouse(self.settings)
 
     @contextmanager

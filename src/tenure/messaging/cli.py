@@ -18,7 +18,6 @@ from tenure.models import Account, Contact, Suppression, User
 
 template_app = typer_app("Message templates: load a new version, list them, show one.")
 mail_app = typer_app("The outbox: draft, review, approve and send messages over SMTP.")
-contacts_app = typer_app("Contacts' consent: opt out, opt back in, the suppression list.")
 
 
 def add_consent_commands(group: typer.Typer) -> None:

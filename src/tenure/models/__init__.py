@@ -13,6 +13,7 @@ from tenure.models.agent import (
 from tenure.models.audit import AuditEntry
 from tenure.models.base import Base
 from tenure.models.enums import (
+    ActivityKind,
     ContractStatus,
     Role,
     Seniority,
@@ -27,6 +28,7 @@ from tenure.models.health import AccountHealth, Scorecard
 from tenure.models.messaging import Handoff, Message, MessageTemplate, Suppression
 from tenure.models.plans import PlaybookLibrary, Task
 from tenure.models.surveys import SurveyCampaign, SurveyRecipient
+from tenure.models.todos import Todo
 from tenure.models.usage import WriteKey
 from tenure.models.users import ApiToken, User
 from tenure.models.web import BookMark, LoginFailure, WebSession
@@ -34,6 +36,7 @@ from tenure.models.web import BookMark, LoginFailure, WebSession
 __all__ = [
     "Account",
     "AccountBrief",
+    "ActivityKind",
     "AccountHealth",
     "AgentAction",
     "AgentMandate",
@@ -71,6 +74,7 @@ __all__ = [
     "Tier",
     "TimelineEntry",
     "TimelineKind",
+    "Todo",
     "User",
     "WebSession",
     "WriteKey",

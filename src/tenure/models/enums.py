@@ -44,6 +44,16 @@ class SurveyKind(StrEnum):
     ces = "ces"
 
 
+class ActivityKind(StrEnum):
+    """What an account's timeline shows besides its entries: read from the tickets, survey
+    answers and tasks themselves, never stored twice."""
+
+    ticket_opened = "ticket opened"
+    ticket_closed = "ticket closed"
+    survey = "survey answer"
+    task_done = "task done"
+
+
 class TimelineKind(StrEnum):
     note = "note"
     email = "email"

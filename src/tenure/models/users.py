@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tenure.kit.dates import utc_now
@@ -20,6 +20,9 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Set when someone else chose the password (created, or reset by an admin): the first
+    # login then asks for a new one before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")

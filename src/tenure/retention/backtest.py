@@ -75,6 +75,9 @@ class SnapshotIndex:
         for snapshot in sorted(snapshots, key=lambda s: (s.account, s.day)):
             self.by_account[snapshot.account].append(snapshot)
         self.days = {a: [s.day for s in items] for a, items in self.by_account.items()}
+        # The first day any snapshot exists: what was red then was red before it, for all
+        # anyone knows, so "turned red" that day is unknown.
+        self.first_day = min((s.day for s in snapshots), default=None)
 
     def latest(
         self, account: str, day: date, max_age_days: int | None = None
@@ -92,14 +95,24 @@ class SnapshotIndex:
         return self.by_account.get(account, [])[:index]
 
 
-def turned_red(history: Sequence[SnapshotRecord]) -> date | None:
-    """The first day of the run of red snapshots that the history ends in, if it ends red."""
+def turned_red(history: Sequence[SnapshotRecord], first_day: date | None = None) -> date | None:
+    """The first day of the run of red snapshots that the history ends in, if it ends red.
+    None too when that run starts on `first_day`, the first day of the whole history: the
+    account was already red then, so the day it turned red is unknown, not that first day
+    (`red_from_the_start` tells the two apart)."""
     start = None
     for snapshot in reversed(history):
         if snapshot.band != "red":
             break
         start = snapshot.day
+    if start is not None and start == first_day:
+        return None
     return start
+
+
+def red_from_the_start(history: Sequence[SnapshotRecord], first_day: date | None) -> bool:
+    """Red from the first day of the whole history up to the end of this one."""
+    return bool(history) and history[0].day == first_day and all(s.band == "red" for s in history)
 
 
 def weighted(components: Floats, weights: Floats) -> Floats:
@@ -213,7 +226,8 @@ def health_backtest(
     leads: list[int] = []
     for outcome in outcomes:
         if outcome.churned:
-            red = turned_red(index.before(outcome.account, outcome.day))
+            history = index.before(outcome.account, outcome.day)
+            red = turned_red(history, index.first_day)
             if red is not None:
                 leads.append((outcome.day - red).days)
             lead_times.append(
@@ -222,6 +236,7 @@ def health_backtest(
                     "churn_date": outcome.day,
                     "turned_red": red,
                     "lead_days": (outcome.day - red).days if red else None,
+                    "red_since_history_start": red_from_the_start(history, index.first_day),
                 }
             )
 
@@ -261,6 +276,8 @@ def health_backtest(
         "auc_suggested_cross_validated": _cross_validated_auc(matrix, churned) if can_fit else None,
         "churners": len(lead_times),
         "churners_red_before": len(leads),
+        # Red already on the history's first day: how long before is unknown.
+        "churners_red_from_the_start": sum(1 for r in lead_times if r["red_since_history_start"]),
         "lead_days_median": float(median(leads)) if leads else None,
     }
     return HealthBacktest(summary, bands, weights, lead_times)

@@ -29,6 +29,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from tenure.kit.errors import TenureError
+from tenure.kit.numbers import human
 from tenure.retention.churn_features import CATEGORICAL, ChurnOptions
 from tenure.retention.evaluation import auc, brier, calibration, top_lift
 
@@ -323,7 +324,7 @@ def _reason(name: str, value: float, typical: float) -> str:
         return f"no {name.removeprefix('missingindicator_')} data"
     if "=" in name:
         return name
-    return f"{name} {value:.3g} (typical {typical:.3g})"
+    return f"{name} {human(value)} (typical {human(typical)})"
 
 
 def train(

@@ -205,4 +205,4 @@ class HealthBacktestRead(BaseModel):
     summary: dict[str, float | int | date | None]
     bands: list[dict[str, float | int | str | None]]
     weights: list[dict[str, float | str | None]]
-    lead_times: list[dict[str, str | date | int | None]]
+    lead_times: list[dict[str, str | date | bool | int | None]]

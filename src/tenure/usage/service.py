@@ -13,10 +13,12 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -358,8 +360,11 @@ def usage_stats(
     start: date,
     end: date,
     tier: str | None = None,
+    check_event: bool = True,
 ) -> list[dict[str, Any]]:
-    """Counts of one event per account and period (and per user or property value)."""
+    """Counts of one event per account and period (and per user or property value). With
+    `check_event`, no counts for an event no one sent in the period is an error that lists
+    the events that were sent (a page that offers only known events skips that)."""
     check_by(by)
     if interval not in compute.INTERVALS:
         raise TenureError(f"--interval {interval!r}: use day, week or month")
@@ -382,11 +387,30 @@ def usage_stats(
             attributed, event, by, interval, start, end, source.engine, chosen
         )
         table = con.to_pyarrow(expr)
+        if table.num_rows == 0 and check_event:
+            _check_event(con, events, event, start, end)
     finally:
         con.disconnect()
     return [
         {**row, "period": row["period"], "count": int(row["count"])} for row in table.to_pylist()
     ]
+
+
+def _check_event(con: Any, events: ir.Table, event: str, start: date, end: date) -> None:
+    """No counts at all: say so when no event of that name happened in the period, with the
+    names that did (a typo or another capitalisation is the usual cause)."""
+    names = con.to_pyarrow(events.filter(events.event.notnull()).select("event").distinct())
+    known = sorted(str(n) for n in names.column("event").to_pylist())
+    if event in known:
+        return
+    if not known:
+        raise TenureError(f"--event {event!r}: no events at all from {start} to {end}")
+    close = get_close_matches(event, known, n=3, cutoff=0.6)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    shown = ", ".join(known[:30]) + (f" and {len(known) - 30} more" if len(known) > 30 else "")
+    raise TenureError(
+        f"--event {event!r}: no such event from {start} to {end}{hint}; known events: {shown}"
+    )
 
 
 # -- the daily job ---------------------------------------------------------------------------

@@ -33,6 +33,29 @@ def create_user(
         stderr.print(f"created {user.role.value} {user.email}")
 
 
+@users_app.command("set-password")
+def set_password(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="The user's email, their login.")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="The new password (8+ characters); asked for, hidden, when not given."),
+    ] = None,
+    temporary: Annotated[
+        bool, typer.Option(help="The user must choose a new password at their next login.")
+    ] = False,
+) -> None:
+    """Set a user's password for the web app (e.g. to give a created user a login)."""
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with context(ctx).unit_of_work() as session:
+        user = service.set_password(
+            session, service.require_by_email(session, email), password, must_change=temporary
+        )
+        then = " (to change at the next login)" if temporary else ""
+        stderr.print(f"password set for {user.email}{then}")
+
+
 @users_app.command("list")
 def list_users(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
     """List users."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.kit.dates import utc_now
 from tenure.kit.errors import NotFound, TenureError
+from tenure.kit.suggest import did_you_mean
 from tenure.models import ApiToken, Role, User
 from tenure.users.schemas import UserCreate
 from tenure.users.security import hash_password, hash_token, new_token
@@ -25,8 +28,18 @@ def get_by_email(session: Session, email: str) -> User | None:
 def require_by_email(session: Session, email: str) -> User:
     user = get_by_email(session, email)
     if user is None:
-        raise NotFound(f"no user with email {email!r}")
+        raise unknown_user(session, email)
     return user
+
+
+def unknown_user(session: Session, email: str) -> NotFound:
+    """The error for an email no user has, with the closest users' emails (or the emails of
+    the users whose name it is)."""
+    known: dict[str, str] = {}
+    for address, name in session.execute(select(User.email, User.name)):
+        known[address] = address
+        known.setdefault(name, address)
+    return NotFound(f"no user with email {email!r}{did_you_mean(email, known)}")
 
 
 def create_user(session: Session, data: UserCreate) -> User:
@@ -85,3 +98,24 @@ def revoke_token(session: Session, prefix: str) -> ApiToken:
         raise NotFound(f"no API token starting with {prefix!r}")
     token.revoked_at = utc_now()
     return token
+
+
+# -- passwords ---------------------------------------------------------------------------------
+
+MIN_PASSWORD = 8
+
+
+def temporary_password() -> str:
+    """A password for someone else to choose their own from (about 96 random bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def set_password(session: Session, user: User, password: str, must_change: bool = False) -> User:
+    """Give the user this password; `must_change` when someone else chose it (created or
+    reset by an admin), so the first login asks for a new one."""
+    if len(password) < MIN_PASSWORD:
+        raise TenureError(f"password: {len(password)} characters: at least {MIN_PASSWORD}")
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    session.flush()
+    return user

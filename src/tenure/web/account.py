@@ -11,12 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.book.query import band_for
-from tenure.health.explain import describe_change, summary, whole
+from tenure.config import Settings
+from tenure.health.explain import describe_change, standing, summary, whole
 from tenure.health.scorecards import Bands
 from tenure.health.scorecards import Scorecard as ScorecardDefinition
+from tenure.health.scorecards import Trend as TrendRule
 from tenure.health.service import snapshot_store
 from tenure.health.snapshots import Snapshot, snapshots
 from tenure.kit.charts import Series, Zone, line_chart
+from tenure.kit.errors import TenureError
 from tenure.models import Account, AccountHealth, Scorecard
 from tenure.warehouse import Warehouse
 
@@ -69,6 +72,7 @@ class StoredHealth:
     row: AccountHealth | None
     bands: Bands
     renewal_bands: Bands
+    trend: TrendRule = TrendRule()
 
 
 def stored_health(session: Session, account: Account) -> StoredHealth:
@@ -83,7 +87,7 @@ def stored_health(session: Session, account: Account) -> StoredHealth:
             card = ScorecardDefinition.from_dict(definition)
     if card is None:
         return StoredHealth(row, Bands(50, 74), Bands(3, 6))
-    return StoredHealth(row, card.bands, card.renewal_bands)
+    return StoredHealth(row, card.bands, card.renewal_bands, card.trend)
 
 
 def health_history(warehouse: Warehouse, external_id: str, as_of: date) -> list[Snapshot]:
@@ -94,12 +98,28 @@ def health_history(warehouse: Warehouse, external_id: str, as_of: date) -> list[
     return snapshots(table)
 
 
-def health_view(history: list[Snapshot], bands: Bands) -> HealthView | None:
-    """The latest snapshot, explained against the one before it."""
+def health_view(
+    history: list[Snapshot],
+    bands: Bands,
+    trend: TrendRule | None = None,
+    trend_name: str | None = None,
+) -> HealthView | None:
+    """The latest snapshot: what its score is made of, then what moved since the snapshot
+    the trend arrow compares with (`tenure health why` says the same)."""
     if not history:
         return None
     now = history[-1]
     previous = history[-2] if len(history) > 1 else None
+    # As `tenure health why`: against the snapshot a trend window back when it has a score,
+    # "new" when the history does not reach that far, else against the previous snapshot.
+    earlier, trend_shown, new_since = previous, None, None
+    if trend is not None and trend.window_days:
+        back = now.date - timedelta(days=trend.window_days)
+        reached = [s for s in history if s.date <= back]
+        if reached and reached[-1].health_exact is not None:
+            earlier, trend_shown = reached[-1], trend_name
+        elif not reached and previous is not None:
+            earlier, new_since = None, history[0].date.isoformat()
     components = []
     for part in now.components:
         old = previous.component(part.key) if previous else None
@@ -130,7 +150,13 @@ def health_view(history: list[Snapshot], bands: Bands) -> HealthView | None:
                 change=describe_change(old_measure.value, m.value) if old_measure else None,
             )
         )
-    return HealthView(now, previous, summary(now, previous), components, measures, bands)
+    moved = summary(now, earlier, trend_shown, new_since)
+    why = (
+        f"{standing(now, bands.red, bands.amber)}. What moved: {moved}"
+        if now.health is not None
+        else moved
+    )
+    return HealthView(now, previous, why, components, measures, bands)
 
 
 def health_chart(history: list[Snapshot], bands: Bands) -> Markup:
@@ -156,12 +182,49 @@ def usage_metrics(available: list[str]) -> list[str]:
     return first + sorted(known - set(first))
 
 
-def usage_chart(warehouse: Warehouse, external_id: str, metric: str, as_of: date) -> Markup:
+# The derived measures (computed from the entities, not from events) in words.
+DERIVED_WORDS = {
+    "tickets_closed_48h_share_90d": "Share of tickets closed within 48 hours (90 days)",
+    "help_to_problem_ratio_90d": "Help requests per problem report (90 days)",
+    "nps_latest": "Likelihood to recommend, mean of the latest answers (0-10)",
+    "csat_latest": "CSAT, mean of the latest answers (1-5)",
+    "sponsor_seniority": "Sponsor seniority",
+    "csm_sentiment": "CSM's sentiment",
+}
+
+
+def metric_words(name: str, descriptions: dict[str, str]) -> str:
+    """A metric's name for people: its catalogue description ("Sign-ins in the last 28
+    days"), a derived measure's words, else the name with its window spelled out."""
+    if descriptions.get(name):
+        return descriptions[name]
+    if name in DERIVED_WORDS:
+        return DERIVED_WORDS[name]
+    words = name.replace("_", " ")
+    for suffix, said in ((" 28d", " (28 days)"), (" 90d", " (90 days)"), (" 8w", " (8 weeks)")):
+        if words.endswith(suffix):
+            words = words[: -len(suffix)] + said
+    return words[:1].upper() + words[1:]
+
+
+def catalogue_descriptions(settings: Settings) -> dict[str, str]:
+    from tenure.usage.catalogue import load_catalogue
+
+    try:
+        catalogue = load_catalogue(settings.metric_catalogue)
+    except TenureError:
+        return {}  # a broken catalogue file says so where it is used; names still show
+    return {m.name: m.description for m in catalogue.metrics if m.description}
+
+
+def usage_chart(
+    warehouse: Warehouse, external_id: str, metric: str, as_of: date, label: str | None = None
+) -> Markup:
     table = warehouse.metrics.read(
         [metric], [external_id], as_of - timedelta(days=HISTORY_DAYS), as_of
     )
     points = list(
         zip(table.column("date").to_pylist(), table.column("value").to_pylist(), strict=True)
     )
-    title = f"{metric.replace('_', ' ')} over the last year"
+    title = f"{label or metric.replace('_', ' ')} over the last year"
     return line_chart([Series(metric, points, "s0")], title)

@@ -81,11 +81,13 @@ def account_health(
 ) -> Response:
     """The health chart and its "why" (loaded into the account page)."""
     target = accounts.get_account(db, external_id)
-    bands = account.stored_health(db, target).bands
+    stored = account.stored_health(db, target)
+    bands = stored.bands
     warehouse = warehouse_of(request)
     as_of = today()
     history = account.health_history(warehouse, external_id, as_of)
-    view = account.health_view(history, bands)
+    trend_name = stored.row.trend if stored.row is not None else None
+    view = account.health_view(history, bands, stored.trend, trend_name)
     chart = account.health_chart(history, bands) if view else None
     return render(
         request, "account_health.html", {"view": view, "chart": chart, "account_id": external_id}
@@ -107,11 +109,23 @@ def account_usage(
     if metric is not None and metric not in choices:
         raise TenureError(f"metric {metric!r}: no such metric in the metrics series", 404)
     chosen = metric or (choices[0] if choices else None)
-    chart = account.usage_chart(warehouse, external_id, chosen, today()) if chosen else None
+    described = account.catalogue_descriptions(settings_of(request))
+    words = {m: account.metric_words(m, described) for m in choices}
+    chart = (
+        account.usage_chart(warehouse, external_id, chosen, today(), words[chosen])
+        if chosen
+        else None
+    )
     return render(
         request,
         "account_usage.html",
-        {"choices": choices, "metric": chosen, "chart": chart, "account_id": external_id},
+        {
+            "choices": choices,
+            "words": words,
+            "metric": chosen,
+            "chart": chart,
+            "account_id": external_id,
+        },
     )
 
 

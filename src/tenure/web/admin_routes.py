@@ -92,6 +92,8 @@ def create_user(
     except ValidationError as error:
         raise from_validation(error) from None
     user = users.create_user(db, data)
+    # The admin chose this password: the user picks their own at the first login.
+    user.must_change_password = bool(data.password)
     record_change(
         db, identity.user, "user.create", f"user:{user.email}", None, user_record(user), via="web"
     )
@@ -120,6 +122,25 @@ def change_role(
         db, identity.user, "user.role", f"user:{user.email}", before, user_record(user), via="web"
     )
     return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{email}/password")
+def reset_password(request: Request, db: DbDep, identity: WriterDep, email: str) -> Response:
+    """A new temporary password, shown once to the admin to pass on; the user must choose
+    their own at the next login. The audit entry never holds the password."""
+    require_role(identity.user, Role.admin)
+    user = users.require_by_email(db, email)
+    temporary = users.temporary_password()
+    users.set_password(db, user, temporary, must_change=True)
+    after = {**user_record(user), "must_change_password": True}
+    record_change(
+        db, identity.user, "user.password_reset", f"user:{user.email}", None, after, via="web"
+    )
+    return _users_page(
+        request,
+        db,
+        f"Temporary password for {user.email} (shown once, pass it on): {temporary}",
+    )
 
 
 # -- scorecards ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -96,6 +97,8 @@ def login(
     throttle.forget(db, who)
     row, plain = sessions.start(db, user)
     record_change(db, user, "session.login", f"user:{user.email}", None, None, via="web")
+    if user.must_change_password:  # first login: choose one's own password, then go on
+        target = f"/password?next={quote(target, safe='')}"
     response = RedirectResponse(target, status_code=303)
     _cookie(request, response, SESSION_COOKIE, plain, int(sessions.LIFETIME.total_seconds()))
     response.delete_cookie(LOGIN_COOKIE, path="/")

@@ -23,11 +23,6 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 ALL = "all"
 
 
-@router.get("/")
-def home() -> Response:
-    return RedirectResponse("/book", status_code=303)
-
-
 @dataclass(frozen=True)
 class View:
     """A book view as the page's query string gives it: the query and the CSM filter as shown

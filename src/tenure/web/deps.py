@@ -18,7 +18,7 @@ from tenure.kit.errors import Forbidden, TenureError
 from tenure.models import Role, User, WebSession
 from tenure.warehouse import Warehouse
 from tenure.web import sessions
-from tenure.web.routing import LoginRequired
+from tenure.web.routing import LoginRequired, PasswordChangeRequired
 
 SESSION_COOKIE = "tenure_session"
 CSRF_FIELD = "csrf_token"
@@ -50,6 +50,8 @@ def _identity(request: Request, db: DbDep) -> Identity:
         raise LoginRequired()
     identity = Identity(row.user, row)
     request.state.identity = identity
+    if row.user.must_change_password and request.url.path not in ("/password", "/logout"):
+        raise PasswordChangeRequired()
     return identity
 
 

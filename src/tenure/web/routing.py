@@ -21,6 +21,10 @@ class LoginRequired(Exception):
     """Nobody is signed in (or the session ended)."""
 
 
+class PasswordChangeRequired(Exception):
+    """Signed in with a password someone else chose: the user chooses their own first."""
+
+
 def login_redirect(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     location = f"/login?next={quote(target, safe='')}"
@@ -54,6 +58,8 @@ class WebRoute(APIRoute):
                 response = await handler(request)
             except LoginRequired:
                 response = login_redirect(request)
+            except PasswordChangeRequired:
+                response = RedirectResponse("/password", status_code=303)
             except (TenureError, RequestValidationError) as error:
                 # The page's session dependency would commit on the way out: undo first.
                 db = getattr(request.state, "db", None)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from tenure.book.query import current_client
 from tenure.config import Settings
 from tenure.kit.charts import meter
 from tenure.kit.dates import quarter_bounds
@@ -66,6 +67,9 @@ def team(session: Session, settings: Settings, as_of: date) -> list[CsmLine]:
         )
         .join(Account, Account.owner_id == User.id)
         .outerjoin(AccountHealth, AccountHealth.account_id == Account.id)
+        # Current clients only, as the book each count links to shows them: a churned
+        # client's last red score is not a red account of the CSM's today.
+        .where(current_client(as_of))
         .group_by(User.id, User.email, User.name)
     ):
         lines[user_id] = CsmLine(

@@ -70,6 +70,23 @@ def band_of(score: int | float | None, red: float = 50, amber: float = 74) -> st
     return "red" if score <= red else "amber" if score <= amber else "green"
 
 
+def renewal_in(renewal: date | None, as_of: date) -> str:
+    """How far a renewal is: "29 days" under a month (never "0 mo"), else whole months."""
+    from tenure.today.core import renewal_in_words
+
+    return "—" if renewal is None else renewal_in_words(as_of, renewal)
+
+
+def quarter(start: date, end: date) -> str:
+    """A calendar quarter, written one way on every page: "Q4 2026 (2026-10-01 to
+    2026-12-31)", both days included (`end` is the exclusive bound the code counts with)."""
+    from datetime import timedelta
+
+    last = end - timedelta(days=1)
+    label = f"Q{(start.month - 1) // 3 + 1} {start.year}" if start.day == 1 else "quarter"
+    return f"{label} ({start.isoformat()} to {last.isoformat()})"
+
+
 def query(params: dict[str, Any], **changes: Any) -> str:
     """The page's query string with some parameters changed (None drops one)."""
     merged = {**params, **changes}
@@ -94,6 +111,7 @@ def _environment() -> Environment:
         percent=percent,
         band_of=band_of,
     )
+    env.globals.update(renewal_in=renewal_in, quarter=quarter)
     env.globals.update(query=query, trend_arrows=TREND_ARROWS)
     return env
 

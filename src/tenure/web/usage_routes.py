@@ -25,6 +25,26 @@ PREFERRED_EVENTS = ("Link Clicked", "Feature Used", "Signed In")
 TOP_CLIENTS = 25
 CHARTED = 6
 MAX_DAYS = 3 * 366
+SHOWN_PERIODS = 12
+
+
+def _period_end(start: date, interval: str) -> date:
+    """The day after the period that begins on `start`."""
+    if interval == "day":
+        return start + timedelta(days=1)
+    if interval == "week":
+        return start + timedelta(days=7)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+def _period_days(start: date, interval: str) -> int:
+    return (_period_end(start, interval) - start).days
+
+
+def _days_in(start: date, interval: str, first: date, last: date) -> int:
+    """Days of the period inside the window [first, last]."""
+    low, high = max(start, first), min(_period_end(start, interval), last + timedelta(days=1))
+    return max(0, (high - low).days)
 
 
 def event_names(request: Request, start: date, end: date) -> list[str]:
@@ -56,6 +76,7 @@ def usage_page(
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     tier: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     last = end or today()
     first = start or last - timedelta(weeks=12) + timedelta(days=1)
@@ -79,31 +100,44 @@ def usage_page(
             first,
             last,
             tier or None,
+            check_event=False,
         )
-    periods = sorted({r["period"] for r in records})
+    periods = sorted({r["period"] for r in records})[-SHOWN_PERIODS:]
+    shown = set(periods)
     counts: dict[str, dict[date, int]] = defaultdict(dict)
     for r in records:
-        counts[r["account_external_id"]][r["period"]] = r["count"]
+        if r["period"] in shown:
+            counts[r["account_external_id"]][r["period"]] = r["count"]
+    # Totals are of the periods shown, so each row adds up to its total and the columns to
+    # the footer's.
     totals = {a: sum(c.values()) for a, c in counts.items()}
-    top = sorted(totals, key=lambda a: (-totals[a], a))[:TOP_CLIENTS]
+    ranked = sorted(totals, key=lambda a: (-totals[a], a))
+    pages = max(1, -(-len(ranked) // TOP_CLIENTS))
+    page = min(page, pages)
+    top = ranked[(page - 1) * TOP_CLIENTS : page * TOP_CLIENTS]
     info = {
         external_id: (name, tier_value.value)
         for external_id, name, tier_value in db.execute(
-            select(Account.external_id, Account.name, Account.tier).where(
-                Account.external_id.in_(top)
-            )
+            select(Account.external_id, Account.name, Account.tier)
         )
     }
+    # A period cut by the window (this week so far, a week begun before `from`) holds fewer
+    # days: charted it would look like a drop, so the chart leaves it out and the table says so.
+    partial = {p: _days_in(p, interval, first, last) for p in periods}
+    partial = {p: d for p, d in partial.items() if d < _period_days(p, interval)}
+    charted_periods = [p for p in periods if p not in partial]
     chart = line_chart(
         [
-            Series(info.get(a, (a, ""))[0], [(p, counts[a].get(p, 0)) for p in periods], f"s{i}")
-            for i, a in enumerate(top[:CHARTED])
+            Series(
+                info.get(a, (a, ""))[0],
+                [(p, counts[a].get(p, 0)) for p in charted_periods],
+                f"s{i}",
+            )
+            for i, a in enumerate(ranked[:CHARTED])
         ],
-        f"{chosen or 'events'} per {interval}, top clients",
+        f"{chosen or 'events'} per {interval}, top clients (whole {interval}s only)",
     )
-    by_tier: dict[str, int] = defaultdict(int)
-    for a, total in totals.items():
-        by_tier[info.get(a, ("", "other"))[1] or "other"] += total
+    column_totals = {p: sum(c.get(p, 0) for c in counts.values()) for p in periods}
     context = {
         "events": events,
         "event": chosen,
@@ -113,13 +147,25 @@ def usage_page(
         "end": last,
         "tier": tier or "",
         "periods": periods,
+        "partial": partial,
         "top": top,
         "counts": counts,
         "totals": totals,
+        "column_totals": column_totals,
         "info": info,
         "chart": chart,
-        "charted": top[:CHARTED],
+        "charted": ranked[:CHARTED],
         "clients": len(totals),
         "all_events": sum(totals.values()),
+        "page": page,
+        "pages": pages,
+        "first_rank": (page - 1) * TOP_CLIENTS + 1,
+        "params": {
+            "event": chosen,
+            "interval": interval,
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "tier": tier or None,
+        },
     }
     return render(request, "usage.html", context)

@@ -15,15 +15,19 @@ def routers() -> list[APIRouter]:
         book_routes,
         kpis_routes,
         messages_routes,
+        password_routes,
         plan_routes,
         renewals_routes,
         surveys_routes,
         team_routes,
+        today_routes,
         usage_routes,
     )
 
     return [
         auth.router,
+        today_routes.router,
+        password_routes.router,
         book_routes.router,
         account_routes.router,
         account_goals_routes.router,
