@@ -22,9 +22,9 @@ from tenure.goals.schemas import (
 )
 from tenure.kit.dates import utc_today
 from tenure.kit.errors import NotFound, TenureError
+from tenure.kit.metric_names import check_metric_name
 from tenure.models import Account, Goal, GoalMilestone, GoalProgress
 from tenure.warehouse import Warehouse
-from tenure.warehouse.metrics import check_metric_name
 
 
 def create_goal(session: Session, account: Account, data: GoalCreate, author: str | None) -> Goal:

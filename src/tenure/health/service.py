@@ -29,6 +29,7 @@ from tenure.health.scorecards import (
     pick,
     unknown_metrics,
 )
+from tenure.health.scorecards import Trend as TrendRule
 from tenure.health.scoring import (
     TREND_NAMES,
     names,
@@ -737,3 +738,26 @@ def latest_health(
     if external_ids is not None:
         query = query.where(Account.external_id.in_(list(external_ids)))
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class StoredHealth:
+    row: AccountHealth | None
+    bands: Bands
+    renewal_bands: Bands
+    trend: TrendRule = TrendRule()
+
+
+def stored_health(session: Session, account: Account) -> StoredHealth:
+    """The account's latest stored health and the bands of the scorecard that scored it."""
+    row = session.get(AccountHealth, account.id)
+    card = None
+    if row is not None and row.scorecard_id is not None:
+        definition = session.scalar(
+            select(ScorecardRow.definition).where(ScorecardRow.id == row.scorecard_id)
+        )
+        if definition is not None:
+            card = Scorecard.from_dict(definition)
+    if card is None:
+        return StoredHealth(row, Bands(50, 74), Bands(3, 6))
+    return StoredHealth(row, card.bands, card.renewal_bands, card.trend)

@@ -21,14 +21,13 @@ from tenure.audit.service import plain
 from tenure.config import Settings
 from tenure.goals import service as goals
 from tenure.health.explain import summary
-from tenure.health.service import renewal_band, snapshot_store
+from tenure.health.service import renewal_band, snapshot_store, stored_health
 from tenure.health.snapshots import snapshots
 from tenure.kit.errors import TenureError
 from tenure.models import Account, QbrSnapshot, SurveyResponse, Task, Ticket, Tier
 from tenure.reports import qbr_core as core
 from tenure.retention.surveys import csat, nps
 from tenure.warehouse import Warehouse
-from tenure.web.account import stored_health
 
 # The metric charted beside the usage tables, when the account has it.
 ACTIVE_USERS_METRIC = "active_users_28d"

@@ -13,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from tenure.kit.charts import Series, Zone, bar_chart, line_chart
+from tenure.kit.formats import day, money, number, percent
 from tenure.models import QbrSnapshot
-from tenure.web.templating import day, money, number, percent
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -7,20 +7,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tenure.book.query import band_for
 from tenure.config import Settings
 from tenure.health.explain import describe_change, standing, summary, whole
 from tenure.health.scorecards import Bands
-from tenure.health.scorecards import Scorecard as ScorecardDefinition
 from tenure.health.scorecards import Trend as TrendRule
+from tenure.health.service import StoredHealth as StoredHealth
 from tenure.health.service import snapshot_store
+from tenure.health.service import stored_health as stored_health
 from tenure.health.snapshots import Snapshot, snapshots
 from tenure.kit.charts import Series, Zone, line_chart
 from tenure.kit.errors import TenureError
-from tenure.models import Account, AccountHealth, Scorecard
 from tenure.warehouse import Warehouse
 
 HISTORY_DAYS = 365
@@ -65,29 +63,6 @@ class HealthView:
     components: list[ComponentLine]
     measures: list[MeasureLine]
     bands: Bands
-
-
-@dataclass(frozen=True)
-class StoredHealth:
-    row: AccountHealth | None
-    bands: Bands
-    renewal_bands: Bands
-    trend: TrendRule = TrendRule()
-
-
-def stored_health(session: Session, account: Account) -> StoredHealth:
-    """The account's latest stored health and the bands of the scorecard that scored it."""
-    row = session.get(AccountHealth, account.id)
-    card = None
-    if row is not None and row.scorecard_id is not None:
-        definition = session.scalar(
-            select(Scorecard.definition).where(Scorecard.id == row.scorecard_id)
-        )
-        if definition is not None:
-            card = ScorecardDefinition.from_dict(definition)
-    if card is None:
-        return StoredHealth(row, Bands(50, 74), Bands(3, 6))
-    return StoredHealth(row, card.bands, card.renewal_bands, card.trend)
 
 
 def health_history(warehouse: Warehouse, external_id: str, as_of: date) -> list[Snapshot]:
