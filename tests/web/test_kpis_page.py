@@ -24,7 +24,7 @@ from tenure.web.templating import money
 from tests.conftest import Cli, Files
 from tests.retention.test_churn_cli import _snapshot
 from tests.retention.test_cli import ACCOUNTS, contract_rows
-from tests.web.test_charts import assert_waterfall_reconciles
+from tests.kit.test_charts import assert_waterfall_reconciles
 
 YEAR = {"from": "2026-01-01", "to": "2026-12-31"}
 HTMX = {"HX-Request": "true"}
