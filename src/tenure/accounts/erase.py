@@ -57,27 +57,27 @@ ERASED = "(erased)"
 UNSENT = (outbox.DRAFT, outbox.PENDING, outbox.APPROVED, outbox.SENDING)
 
 
+def _quote_free(text: str, who: str, by: str = ERASED) -> str:
+    """`text` with the address (in any case) replaced by `by`."""
+    lowered, out, start = text.lower(), [], 0
+    while (at := lowered.find(who, start)) >= 0:
+        out += [text[start:at], by]
+        start = at + len(who)
+    return "".join([*out, text[start:]])
+
+
 def _scrub(value: Any, who: str, target: str) -> Any:
     """`value` (JSON) with every text quoting the address replaced by the erasure's target,
     and every message record addressed to them (an audited draft) reduced to its id."""
     if isinstance(value, dict) and str(value.get("to_email", "")).lower() == who:
         return {"id": value.get("id"), "erased": True}
     if isinstance(value, str):
-        return value.replace(who, target) if who in value.lower() else value
+        return _quote_free(value, who, target)
     if isinstance(value, list):
         return [_scrub(v, who, target) for v in value]
     if isinstance(value, dict):
         return {k: _scrub(v, who, target) for k, v in value.items()}
     return value
-
-
-def _quote_free(text: str, who: str) -> str:
-    """`text` with the address (any case) replaced by ERASED."""
-    lowered, out, start = text.lower(), [], 0
-    while (at := lowered.find(who, start)) >= 0:
-        out += [text[start:at], ERASED]
-        start = at + len(who)
-    return "".join([*out, text[start:]])
 
 
 def _erase_outbox(session: Session, who: str, target: str, contact_ids: list[int]) -> int:
