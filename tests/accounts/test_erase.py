@@ -3,12 +3,26 @@ that name nobody stay; the erasure is audited without the email."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
 import duckdb
+import pytest
 import sqlalchemy as sa
 
-from tenure.models import AuditEntry, Contact, SurveyResponse
+from tenure.config import Settings
+from tenure.messaging import service as outbox
+from tenure.models import AuditEntry, Contact, Handoff, Message, SurveyResponse, TimelineEntry
 from tenure.usage.store import EventStore
+from tests.conftest import Book, Cli, add_users, api_client, token
+from tests.messaging.smtp import SmtpServer
 from tests.ops.test_backup import warehouse_files
+
+CARLA = "carla@acme.com"
+CSM = "ana.silva@example.com"
+MANAGER = "mia.manager@example.com"
 
 EVENTS = "".join(
     f'{{"type": "track", "event": "Logged In", "userId": "u-{1 + i % 2}", "messageId": "e{i}", '
@@ -45,6 +59,7 @@ def test_erasing_a_person_removes_them_and_keeps_the_aggregates(
             "survey_answers": 1,
             "events": 15,
             "user_rows": out[0]["user_rows"],
+            "messages": 0,
         }
     ]
     assert users_in_events(store) == {"u-2": 15}
@@ -64,3 +79,175 @@ def test_erasing_a_person_removes_them_and_keeps_the_aggregates(
     again = initialised("contacts", "erase", "carla@acme.com", ok=False)
     assert again.code != 0
     assert "no contact and no survey answer with email 'carla@acme.com'" in again.stderr
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp: SmtpServer) -> Settings:
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp.port,
+            "mail_from": "Customer Success <cs@shortener.example>",
+            "public_url": "http://tenure.example",
+            "secret_key": "test-secret-key",
+            "mail_support_to": "support@shortener.example",
+            # The app's background sender stays idle: `tenure mail send` sends, once.
+            "mail_send_seconds": 3600.0,
+        }
+    )
+
+
+@pytest.fixture
+def mail(env: dict[str, str], smtp: SmtpServer, book: Book) -> Cli:
+    cli = Cli(
+        {
+            **env,
+            **smtp.env(),
+            "TENURE_MAIL_FROM": "Customer Success <cs@shortener.example>",
+            "TENURE_PUBLIC_URL": "http://tenure.example",
+            "TENURE_SECRET_KEY": "test-secret-key",
+            "TENURE_MAIL_SUPPORT_TO": "support@shortener.example",
+        }
+    )
+    cli("init")
+    book.load(cli)
+    add_users(cli, (MANAGER, "manager"))
+    return cli
+
+
+def every_value(engine: sa.Engine) -> Iterator[tuple[str, str, str]]:
+    """(table, column, value as text) for every non-null value of every table."""
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as con:
+        for table in metadata.sorted_tables:
+            for row in con.execute(sa.select(table)).mappings():
+                for column, value in row.items():
+                    if value is None:
+                        continue
+                    text = value if isinstance(value, str) else json.dumps(value, default=str)
+                    yield table.name, column, text
+
+
+def message_aggregates(s: Any) -> list[tuple[Any, ...]]:
+    rows = s.execute(
+        sa.select(
+            Message.account_id, Message.status, Message.audience, Message.source, Message.sent_at
+        ).order_by(Message.id)
+    )
+    return [
+        (a, st, au, so, sent.date() if isinstance(sent, datetime) else sent)
+        for a, st, au, so, sent in rows
+    ]
+
+
+def test_erasing_a_person_removes_them_from_the_outbox(
+    mail: Cli, mail_settings: Settings, smtp: SmtpServer, database: Any, book: Book
+) -> None:
+    with api_client(mail_settings) as api:
+        drafted = api.post(
+            "/api/v1/messages",
+            headers=token(mail, CSM),
+            json={
+                "template": "renewal_reminder",
+                "account_external_id": "acme",
+                "contact_email": CARLA,
+                "reason": f"renewal talk promised to {CARLA}",
+            },
+        )
+        assert drafted.status_code == 200, drafted.text
+        [message] = drafted.json()
+        approved = api.post(
+            f"/api/v1/messages/{message['id']}/approve", headers=token(mail, MANAGER)
+        )
+        assert approved.status_code == 200, approved.text
+        mail("mail", "send")
+        smtp.wait_for(1)
+        mail(
+            "handoff",
+            "create",
+            "--account",
+            "acme",
+            "--lane",
+            "support",
+            "--as",
+            CSM,
+            "--summary",
+            f"{CARLA} cannot log in since Monday",
+            "--evidence",
+            f"ticket from {CARLA}",
+        )
+        mail("mail", "send")
+        smtp.wait_for(2)
+        opted_out = api.post(
+            "/api/v1/suppressions",
+            headers=token(mail, MANAGER),
+            json={"email": CARLA, "reason": "manual", "note": f"{CARLA} asked on the phone"},
+        )
+        assert opted_out.status_code == 200, opted_out.text
+    assert smtp.received[0].rcpt_tos == [CARLA]
+    with database.sessions() as s:
+        sent = s.get(Message, message["id"])
+        assert sent is not None
+        assert sent.status == "sent"
+        personal = [sent.subject, sent.text, sent.html]
+        assert "Hello Carla," in sent.text
+        aggregates = message_aggregates(s)
+    # Before: the address and the text are in the database (so the scan below can see them).
+    assert any(CARLA in v.lower() for _, _, v in every_value(database.engine))
+    assert any(sent.text in v for _, _, v in every_value(database.engine))
+
+    out = mail("contacts", "erase", CARLA, "--format", "json").json()
+    assert isinstance(out, list)
+    assert out[0]["messages"] == 1
+
+    for table, column, value in every_value(database.engine):
+        assert CARLA not in value.lower(), f"{table}.{column} still holds the address: {value}"
+        for text in personal:
+            assert text not in value, f"{table}.{column} still holds the message: {value}"
+        assert "Hello Carla" not in value, f"{table}.{column} still holds the message"
+    with database.sessions() as s:
+        # Counts per account, state and day stay as they were: the rows stay, redacted.
+        assert message_aggregates(s) == aggregates
+        line = s.scalar(sa.select(TimelineEntry).where(TimelineEntry.kind == "message"))
+        assert line is not None
+        assert (line.text, line.message_id, line.contact_id) == ("message (erased)", None, None)
+        handoff = s.scalar(sa.select(Handoff))
+        assert handoff is not None
+        assert handoff.summary == "(erased) cannot log in since Monday"
+        assert handoff.evidence == ["ticket from (erased)"]
+        # The opt-out holds, as a hash: the address itself is gone (the scan above).
+        kept = outbox.suppression_of(s, CARLA)
+        assert kept is not None
+        assert kept.email == outbox.hashed_address(CARLA)
+        [audit] = s.scalars(sa.select(AuditEntry).where(AuditEntry.action == "contact.erase"))
+        assert audit.target == out[0]["target"]
+        assert audit.target.startswith("contact:sha256:")
+        assert audit.after["messages"] == 1
+
+    # Re-imported by the next CRM sync, she is still not mailed: her opt-out still holds.
+    mail("import", "contacts", str(book.contacts))
+    again = mail(
+        "mail",
+        "draft",
+        "--template",
+        "renewal_reminder",
+        "--account",
+        "acme",
+        "--contact",
+        CARLA,
+        "--author",
+        CSM,
+        "--format",
+        "json",
+    ).json()
+    assert isinstance(again, list)
+    assert again[0]["status"] == "suppressed"

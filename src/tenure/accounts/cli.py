@@ -183,7 +183,8 @@ def erase_contact(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Erase a person (a GDPR request): their contacts, the email and comment of their survey
-    answers and their product events; aggregates such as metrics stay. Audited."""
+    answers, their product events and their outbox messages' address and text; aggregates
+    such as metrics and message counts stay, a suppression stays as a hash. Audited."""
     from tenure.accounts.erase import erase_contact as erase
     from tenure.usage.store import EventStore
 

@@ -1,9 +1,14 @@
 """`tenure contacts erase EMAIL`: a person's right to erasure. Never commits.
 
 Removed: the person's contact rows (every account), the email and comment of their survey
-answers, and their raw product events (events table, group memberships, per-user days).
+answers, their raw product events (events table, group memberships, per-user days), and from
+the outbox everything personal of the messages addressed to them (address, name, subject,
+bodies, variables, images, reason, the server's answer), the text of the timeline lines of
+those messages, the address wherever a hand-off's text or an audit entry quoted it.
 Kept: aggregates that name nobody, so history still adds up: the score of a survey answer,
-the daily metrics and the health snapshots computed before. The audit entry records that an
+the daily metrics and the health snapshots computed before, and each message row's skeleton
+(account, status, template, source, dates) so counts of messages per account and day stay;
+a suppression of the address stays, as a one-way hash only. The audit entry records that an
 erasure happened and what it removed, under a hash of the email, never the email itself.
 """
 
@@ -11,13 +16,23 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tenure.audit.service import record_change
 from tenure.kit.errors import NotFound
-from tenure.models import Contact, SurveyResponse
+from tenure.messaging import service as outbox
+from tenure.models import (
+    AuditEntry,
+    Contact,
+    Handoff,
+    Message,
+    Suppression,
+    SurveyResponse,
+    TimelineEntry,
+)
 from tenure.usage.store import EventStore, _connect, _files_sql
 from tenure.warehouse.tables import PartitionedParquetTable
 
@@ -29,11 +44,114 @@ class Erasure:
     survey_answers: int
     events: int
     user_rows: int
+    messages: int
 
 
 def erased_target(email: str) -> str:
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
     return f"contact:sha256:{digest}"
+
+
+ERASED = "(erased)"
+# A message not sent yet to an erased person is never sent: nobody is left to send it to.
+UNSENT = (outbox.DRAFT, outbox.PENDING, outbox.APPROVED, outbox.SENDING)
+
+
+def _quote_free(text: str, who: str, by: str = ERASED) -> str:
+    """`text` with the address (in any case) replaced by `by`."""
+    lowered, out, start = text.lower(), [], 0
+    while (at := lowered.find(who, start)) >= 0:
+        out += [text[start:at], by]
+        start = at + len(who)
+    return "".join([*out, text[start:]])
+
+
+def _scrub(value: Any, who: str, target: str) -> Any:
+    """`value` (JSON) with every text quoting the address replaced by the erasure's target,
+    and every message record addressed to them (an audited draft) reduced to its id."""
+    if isinstance(value, dict) and str(value.get("to_email", "")).lower() == who:
+        return {"id": value.get("id"), "erased": True}
+    if isinstance(value, str):
+        return _quote_free(value, who, target)
+    if isinstance(value, list):
+        return [_scrub(v, who, target) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v, who, target) for k, v in value.items()}
+    return value
+
+
+def _erase_outbox(session: Session, who: str, target: str, contact_ids: list[int]) -> int:
+    """Redact the messages to `who` (rows kept as aggregates), their timeline lines, the
+    hand-offs and audit entries quoting the address, and hash their suppression."""
+    to_them = or_(func.lower(Message.to_email) == who, Message.contact_id.in_(contact_ids))
+    messages = list(session.scalars(select(Message).where(to_them)))
+    ids = [m.id for m in messages]
+    for m in messages:
+        if m.status in UNSENT:
+            m.status = outbox.CANCELLED
+        m.to_email, m.to_name, m.contact_id = ERASED, None, None
+        m.subject, m.text, m.html, m.reason = ERASED, "", "", ERASED
+        m.variables, m.images, m.last_answer = {}, {}, None
+        if m.idempotency_key and who in m.idempotency_key.lower():
+            m.idempotency_key = None
+    if ids:
+        session.execute(
+            update(TimelineEntry)
+            .where(TimelineEntry.message_id.in_(ids))
+            .values(text=f"message {ERASED}", message_id=None, contact_id=None)
+        )
+    # Hand-offs carry no contact field, but their free text may quote the address: it goes,
+    # the rest of the hand-off (about the account) stays; so does the email that carried it.
+    like = f"%{who}%"
+    for h in session.scalars(
+        select(Handoff).where(
+            or_(
+                func.lower(Handoff.summary).like(like),
+                func.lower(cast(Handoff.evidence, String)).like(like),
+            )
+        )
+    ):
+        h.summary = _quote_free(h.summary, who)
+        h.evidence = [_quote_free(e, who) for e in h.evidence]
+        if h.message is not None:
+            for field in ("subject", "text", "html", "reason"):
+                setattr(h.message, field, _quote_free(getattr(h.message, field), who))
+            h.message.variables = {}
+    for line in session.scalars(
+        select(TimelineEntry).where(func.lower(TimelineEntry.text).like(like))
+    ):
+        line.text = _quote_free(line.text, who)
+    # Audit entries of the redacted messages held their text; others may quote the address.
+    message_targets = [f"message:{i}" for i in ids]
+    for entry in session.scalars(
+        select(AuditEntry).where(
+            or_(
+                AuditEntry.target.in_(message_targets),
+                func.lower(AuditEntry.target).like(like),
+                func.lower(cast(AuditEntry.before, String)).like(like),
+                func.lower(cast(AuditEntry.after, String)).like(like),
+            )
+        )
+    ):
+        if entry.target in message_targets:
+            entry.before = {"erased": True} if entry.before is not None else None
+            entry.after = {"erased": True} if entry.after is not None else None
+        else:
+            entry.before = _scrub(entry.before, who, target)
+            entry.after = _scrub(entry.after, who, target)
+        entry.target = _scrub(entry.target, who, target)
+    # The opt-out stays, as a one-way hash: dropping it would let the next import of the
+    # same person (a CRM sync, a CSV) mail them again although they said no. The hash names
+    # nobody by itself, and `suppression_of` matches it when that address comes back.
+    suppression = session.scalar(select(Suppression).where(Suppression.email == who))
+    if suppression is not None:
+        hashed = outbox.hashed_address(who)
+        if session.scalar(select(Suppression).where(Suppression.email == hashed)) is None:
+            suppression.email, suppression.note = hashed, None
+        else:
+            session.delete(suppression)
+    session.flush()
+    return len(messages)
 
 
 def _drop_users(table: PartitionedParquetTable, users: list[str]) -> int:
@@ -68,6 +186,9 @@ def erase_contact(session: Session, store: EventStore, email: str) -> Erasure:
     session.execute(update(SurveyResponse).where(theirs).values(contact_email=None, comment=None))
     if not contacts and not answers:
         raise NotFound(f"no contact and no survey answer with email {who!r}")
+    target = erased_target(who)
+    # Before the contacts go: their ids find the messages drafted to them.
+    messages = _erase_outbox(session, who, target, [c.id for c in contacts])
     users = sorted({c.user_id for c in contacts if c.user_id})
     session.execute(delete(Contact).where(Contact.id.in_([c.id for c in contacts])))
     session.flush()
@@ -79,12 +200,13 @@ def erase_contact(session: Session, store: EventStore, email: str) -> Erasure:
         with store.lock("loader"):
             events = _drop_users(store.events, users)
             user_rows = _drop_users(store.memberships, users) + _drop_users(store.user_days, users)
-    result = Erasure(erased_target(who), len(contacts), answers, events, user_rows)
+    result = Erasure(target, len(contacts), answers, events, user_rows, messages)
     after = {
         "contacts": result.contacts,
         "survey_answers": result.survey_answers,
         "events": result.events,
         "user_rows": result.user_rows,
+        "messages": result.messages,
     }
     record_change(session, None, "contact.erase", result.target, None, after, via="cli")
     return result

@@ -6,6 +6,7 @@ See `tenure.messaging` for the states and the API other domains use; sending liv
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -224,8 +225,16 @@ def normalise(email: str) -> str:
     return email.strip().lower()
 
 
+def hashed_address(email: str) -> str:
+    """What the suppression list keeps of an erased person: a one-way hash of the address."""
+    return "sha256:" + hashlib.sha256(normalise(email).encode()).hexdigest()
+
+
 def suppression_of(session: Session, email: str) -> Suppression | None:
-    return session.scalar(select(Suppression).where(Suppression.email == normalise(email)))
+    # The hashed form is the opt-out of a person erased since: it still holds if they come
+    # back (re-imported as a contact) without keeping their address.
+    forms = (normalise(email), hashed_address(email))
+    return session.scalar(select(Suppression).where(Suppression.email.in_(forms)).limit(1))
 
 
 def suppress(
