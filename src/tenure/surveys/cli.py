@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tenure.kit.cli import FormatOption, context, typer_app
 from tenure.kit.output import OutputFormat, emit, stderr
 from tenure.models import Seniority, SurveyKind, Tier
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 survey_app = typer_app(
     "Survey campaigns Tenure sends itself (NPS, CSAT, CES): create, send, remind, sync, "
@@ -218,14 +221,15 @@ def send(
         _deliver(cli, name)
 
 
-def _moment(as_of: str | None) -> Any:
+def _moment(as_of: str | None) -> datetime:
     """The end of the day `--as-of` names (reminders due that day are due), default now."""
-    from datetime import UTC, datetime, time
+    from datetime import UTC, time
+    from datetime import datetime as moment
 
     from tenure.kit.cli import parse_date
     from tenure.kit.dates import utc_now
 
-    return datetime.combine(parse_date(as_of), time(23, 59), tzinfo=UTC) if as_of else utc_now()
+    return moment.combine(parse_date(as_of), time(23, 59), tzinfo=UTC) if as_of else utc_now()
 
 
 @survey_app.command("remind")
