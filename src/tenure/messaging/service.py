@@ -48,6 +48,8 @@ BOUNCED = "bounced"
 SUPPRESSED = "suppressed"
 CANCELLED = "cancelled"
 STATUSES = (DRAFT, PENDING, APPROVED, SENDING, SENT, FAILED, BOUNCED, SUPPRESSED, CANCELLED)
+# Who approved a message that Tenure itself approved (no person: `approver=None`).
+TENURE_APPROVER = "tenure"
 EDITABLE = (DRAFT, PENDING)
 SUPPRESSION_REASONS = ("unsubscribed", "hard_bounce", "manual")
 
@@ -484,7 +486,7 @@ def approve(
                 f"message {message.id}: a client message is approved by a person (--as EMAIL)"
             )
     message.status = APPROVED
-    message.approved_by = approver.email if approver else "tenure"
+    message.approved_by = approver.email if approver else TENURE_APPROVER
     message.approved_at = utc_now()
     message.next_attempt_at = None
     session.flush()

@@ -1,9 +1,9 @@
-"""`tenure survey create|send|remind|status|close`: survey campaigns from the command line."""
+"""`tenure survey create|send|remind|sync|status|close`: survey campaigns from the command line."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,8 +11,12 @@ from tenure.kit.cli import FormatOption, context, typer_app
 from tenure.kit.output import OutputFormat, emit, stderr
 from tenure.models import Seniority, SurveyKind, Tier
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
 survey_app = typer_app(
-    "Survey campaigns Tenure sends itself (NPS, CSAT, CES): create, send, remind, status, close."
+    "Survey campaigns Tenure sends itself (NPS, CSAT, CES): create, send, remind, sync, "
+    "status, close."
 )
 
 CAMPAIGN_COLUMNS = [
@@ -217,6 +221,17 @@ def send(
         _deliver(cli, name)
 
 
+def _moment(as_of: str | None) -> datetime:
+    """The end of the day `--as-of` names (reminders due that day are due), default now."""
+    from datetime import UTC, time
+    from datetime import datetime as moment
+
+    from tenure.kit.cli import parse_date
+    from tenure.kit.dates import utc_now
+
+    return moment.combine(parse_date(as_of), time(23, 59), tzinfo=UTC) if as_of else utc_now()
+
+
 @survey_app.command("remind")
 def remind(
     ctx: typer.Context,
@@ -229,17 +244,43 @@ def remind(
 ) -> None:
     """Remind, once, those who have not answered the campaign's reminder_days after it was
     sent."""
-    from datetime import UTC, datetime, time
-
-    from tenure.kit.cli import parse_date
-    from tenure.kit.dates import utc_now
     from tenure.surveys import mail, service
 
     cli = context(ctx)
-    moment = datetime.combine(parse_date(as_of), time(23, 59), tzinfo=UTC) if as_of else utc_now()
+    moment = _moment(as_of)
     with cli.unit_of_work() as session:
         campaign = service.get_campaign(session, name)
         mailed = mail.remind(session, cli.settings, campaign, moment, _approver(session, who))
     stderr.print(f"survey {name}: {mailed.recipients} reminder(s) in the outbox")
     if now:
         _deliver(cli, name)
+
+
+@survey_app.command("sync")
+def sync(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Remind as of this day; default now.")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """What `tenure serve` does every mail_send_seconds, once (for cron without a server):
+    count each open campaign's sent invitations as delivered and draft its due reminders,
+    approved by Tenure where Tenure approved the invitation, else waiting for approval."""
+    from tenure.surveys.background import sync_open
+
+    cli = context(ctx)
+    moment = _moment(as_of)
+    rounds = sync_open(cli.database, cli.settings, moment)
+    rows = [
+        {
+            "name": r.campaign,
+            "delivered": r.counts.get("sent", 0),
+            "pending": r.counts.get("pending", 0),
+            "reminders": r.reminders.recipients,
+            "reminders_approved": r.reminders.approved,
+        }
+        for r in rounds
+    ]
+    stderr.print(f"{len(rows)} open survey campaign(s) synced with the outbox")
+    emit(rows, fmt, ["name", "delivered", "pending", "reminders", "reminders_approved"])

@@ -4,6 +4,7 @@ each (sent, bounced, ...), which decides what counts as delivered. Never commits
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -170,6 +171,33 @@ def remind(
     invitation was sent (the same link: it is still unused)."""
     _check_approver(settings, campaign, approver)
     sync(session, campaign)
+    return _remind(session, settings, campaign, now, approver, lambda _recipient: approve)
+
+
+def remind_due(
+    session: Session, settings: Settings, campaign: SurveyCampaign, now: datetime
+) -> Mailed:
+    """What `tenure serve` (or `tenure survey sync`) does for a campaign nobody watches, once
+    `sync` has brought it in line with the outbox: draft the reminders due. No person stands
+    behind this run, so Tenure approves a reminder only where it approved that recipient's
+    invitation itself; a reminder whose invitation a person approved (or held) waits in the
+    outbox for a person's approval, as every client message does."""
+
+    def approved_by_tenure(recipient: SurveyRecipient) -> bool:
+        invitation = session.get(Message, recipient.message_id) if recipient.message_id else None
+        return invitation is not None and invitation.approved_by == outbox.TENURE_APPROVER
+
+    return _remind(session, settings, campaign, now, None, approved_by_tenure)
+
+
+def _remind(
+    session: Session,
+    settings: Settings,
+    campaign: SurveyCampaign,
+    now: datetime,
+    approver: User | None,
+    approve: Callable[[SurveyRecipient], bool],
+) -> Mailed:
     due = service.due_reminders(session, campaign, now)
     mailed = Mailed(len(due))
     for recipient in due:
@@ -181,7 +209,7 @@ def remind(
             REMINDER,
             f"survey-reminder:{recipient.id}",
             approver,
-            approve,
+            approve(recipient),
         )
         recipient.reminder_message_id = message.id
         recipient.reminded_at = now
