@@ -22,9 +22,9 @@ from tenure.warehouse import Warehouse
 from tenure.web import kpis as page
 from tenure.web.templating import money
 from tests.conftest import Cli, Files
+from tests.kit.test_charts import assert_waterfall_reconciles
 from tests.retention.test_churn_cli import _snapshot
 from tests.retention.test_cli import ACCOUNTS, contract_rows
-from tests.kit.test_charts import assert_waterfall_reconciles
 
 YEAR = {"from": "2026-01-01", "to": "2026-12-31"}
 HTMX = {"HX-Request": "true"}
