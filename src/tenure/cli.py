@@ -111,7 +111,10 @@ SUBCOMMANDS = (
         "contacts",
         "tenure.accounts.cli:contacts_app",
         "The people at your accounts: consent (opt out, opt in, the suppression list) and erasure.",
-        extend=("tenure.messaging.cli:add_consent_commands",),
+        extend=(
+            "tenure.messaging.cli:add_consent_commands",
+            "tenure.ops.cli:add_erase_command",
+        ),
     ),
     Lazy(
         "template",
@@ -147,8 +150,8 @@ SUBCOMMANDS = (
     Lazy(
         "survey",
         "tenure.surveys.cli:survey_app",
-        "Survey campaigns Tenure sends itself (NPS, CSAT, CES): create, send, remind, status, "
-        "close.",
+        "Survey campaigns Tenure sends itself (NPS, CSAT, CES): create, send, remind, sync, "
+        "status, close.",
     ),
     Lazy(
         "goals",

@@ -174,22 +174,3 @@ def _parse_datetime(value: str) -> datetime:
         return datetime.fromisoformat(value)
     except ValueError:
         raise TenureError(f"--at: {value!r}: not a date-time, use ISO 8601") from None
-
-
-@contacts_app.command("erase")
-def erase_contact(
-    ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The person's email address.")],
-    fmt: FormatOption = OutputFormat.table,
-) -> None:
-    """Erase a person (a GDPR request): their contacts, the email and comment of their survey
-    answers, their product events and their outbox messages' address and text; aggregates
-    such as metrics and message counts stay, a suppression stays as a hash. Audited."""
-    from tenure.accounts.erase import erase_contact as erase
-    from tenure.usage.store import EventStore
-
-    cli = context(ctx)
-    with cli.unit_of_work() as session:
-        result = erase(session, EventStore(cli.warehouse.root), email)
-    stderr.print(f"erased: audited as {result.target}")
-    emit([result.__dict__], fmt)

@@ -50,3 +50,27 @@ def restore_command(
     result = restore(cli.settings, cli.warehouse.root, path)
     stderr.print(f"restored {result.path} ({result.database}, {result.files} files)")
     _report(result, fmt)
+
+
+def add_erase_command(group: typer.Typer) -> None:
+    """`erase` under the `contacts` group: erasure reaches into every domain that holds a
+    person (accounts, surveys, events, the outbox), so it is an operation, not accounts' own."""
+    group.command("erase")(erase_contact)
+
+
+def erase_contact(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's email address.")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Erase a person (a GDPR request): their contacts, the email and comment of their survey
+    answers, their product events and their outbox messages' address and text; aggregates
+    such as metrics and message counts stay, a suppression stays as a hash. Audited."""
+    from tenure.ops.erase import erase_contact as erase
+    from tenure.usage.store import EventStore
+
+    cli = context(ctx)
+    with cli.unit_of_work() as session:
+        result = erase(session, EventStore(cli.warehouse.root), email)
+    stderr.print(f"erased: audited as {result.target}")
+    emit([result.__dict__], fmt)
