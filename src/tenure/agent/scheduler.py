@@ -6,16 +6,15 @@ replays a day."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
 
 from tenure.config import Settings
 from tenure.db import Database
+from tenure.kit.periodic import Periodic, running
 from tenure.warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
@@ -45,42 +44,24 @@ def run_day(database: Database, warehouse: Warehouse, settings: Settings, day: d
     return len(result.new)
 
 
-class Scheduler:
-    def __init__(self, settings: Settings, database: Database, warehouse: Warehouse):
-        self.settings = settings
-        self.database = database
-        self.warehouse = warehouse
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+def scheduler(settings: Settings, database: Database, warehouse: Warehouse) -> Periodic | None:
+    """The agent's daily run at `agent_schedule` inside `tenure serve`; None when unset."""
+    schedule = settings.agent_schedule
+    if not schedule:
+        return None
 
-    def start(self) -> None:
-        if self.settings.agent_schedule and self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="tenure-agent", daemon=True)
-            self._thread.start()
+    def until_next() -> float:
+        now = datetime.now(UTC)
+        return (next_run(now, schedule) - now).total_seconds()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
+    def run_today() -> None:
+        run_day(database, warehouse, settings, datetime.now(UTC).date())
 
-    def _loop(self) -> None:
-        assert self.settings.agent_schedule is not None
-        while True:
-            now = datetime.now(UTC)
-            wait = (next_run(now, self.settings.agent_schedule) - now).total_seconds()
-            if self._stop.wait(wait):
-                return
-            try:
-                run_day(self.database, self.warehouse, self.settings, datetime.now(UTC).date())
-            except Exception:  # the next day runs anyway; the log says what failed
-                logger.exception("the agent's daily run failed")
+    return Periodic("tenure-agent", until_next, run_today)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    scheduler = Scheduler(app.state.settings, app.state.database, app.state.warehouse)
-    scheduler.start()
-    try:
+    state = app.state
+    async with running(scheduler(state.settings, state.database, state.warehouse)):
         yield
-    finally:
-        await run_in_threadpool(scheduler.stop)

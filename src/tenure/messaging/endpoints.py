@@ -4,19 +4,18 @@ sender that `tenure serve` runs."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.concurrency import run_in_threadpool
 
 from tenure.accounts.service import get_account
 from tenure.audit.service import record_change
 from tenure.config import Settings
 from tenure.db import Database, SessionDep
 from tenure.kit.errors import Forbidden, NotFound
+from tenure.kit.periodic import Periodic, running
 from tenure.messaging import schemas, service
 from tenure.models import Account, Contact, Message, Role, User
 from tenure.users.auth import CurrentUser, require_can_write, require_manager
@@ -31,22 +30,7 @@ class BackgroundSender:
     def __init__(self, settings: Settings, database: Database):
         self.settings = settings
         self.database = database
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="tenure-mail", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.mail_send_seconds):
-            self.send_once()
+        self.worker = Periodic("tenure-mail", lambda: settings.mail_send_seconds, self.send_once)
 
     def send_once(self) -> None:
         from tenure.messaging.handoffs import deliver_webhooks
@@ -69,11 +53,8 @@ class BackgroundSender:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sender = BackgroundSender(app.state.settings, app.state.database)
     app.state.mail_sender = sender
-    sender.start()
-    try:
+    async with running(sender.worker):
         yield
-    finally:
-        await run_in_threadpool(sender.stop)
 
 
 router = APIRouter(tags=["messages"], lifespan=lifespan)

@@ -6,7 +6,6 @@ response rates and health read) and gets its due reminders drafted, once."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from tenure.config import Settings
 from tenure.db import Database
 from tenure.kit.dates import utc_now
+from tenure.kit.periodic import Periodic
 from tenure.models import SurveyCampaign
 from tenure.surveys import mail, service
 
@@ -74,22 +74,7 @@ class SurveyFollowUp:
         self.settings = settings
         self.database = database
         self.clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="tenure-surveys", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.mail_send_seconds):
-            self.run_once()
+        self.worker = Periodic("tenure-surveys", lambda: settings.mail_send_seconds, self.run_once)
 
     def run_once(self) -> None:
         try:

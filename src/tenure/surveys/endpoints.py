@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from tenure.audit.service import record_change
 from tenure.db import SessionDep
 from tenure.kit.dates import utc_now
+from tenure.kit.periodic import running
 from tenure.surveys import core, mail, service
 from tenure.surveys.background import SurveyFollowUp
 from tenure.surveys.schemas import CampaignCreate, CampaignRead
@@ -24,11 +24,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """`tenure serve` keeps open campaigns in line with the outbox and reminds on time."""
     follow_up = SurveyFollowUp(app.state.settings, app.state.database)
     app.state.survey_follow_up = follow_up
-    follow_up.start()
-    try:
+    async with running(follow_up.worker):
         yield
-    finally:
-        await run_in_threadpool(follow_up.stop)
 
 
 router = APIRouter(tags=["surveys"], lifespan=lifespan)
