@@ -5,22 +5,40 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 import sqlalchemy as sa
 
+from tenure.agent import brief
 from tenure.config import Settings
+from tenure.kit.dates import utc_today
 from tenure.messaging import service as outbox
-from tenure.models import AuditEntry, Contact, Handoff, Message, SurveyResponse, TimelineEntry
+from tenure.models import (
+    Account,
+    AgentAction,
+    AuditEntry,
+    Contact,
+    Handoff,
+    Message,
+    QbrSnapshot,
+    SurveyRecipient,
+    SurveyResponse,
+    TimelineEntry,
+)
 from tenure.usage.store import EventStore
 from tests.conftest import Book, Cli, add_users, api_client, token
 from tests.messaging.smtp import SmtpServer
 from tests.ops.test_backup import warehouse_files
+from tests.surveys.world import edit_token, score_links
 
 CARLA = "carla@acme.com"
+NAME = "Carla Diaz"
+COMMENT = "Exports time out every Friday afternoon"
+FOLLOW_UP = "Fix the Friday exports first"
 CSM = "ana.silva@example.com"
 MANAGER = "mia.manager@example.com"
 
@@ -251,3 +269,130 @@ def test_erasing_a_person_removes_them_from_the_outbox(
     ).json()
     assert isinstance(again, list)
     assert again[0]["status"] == "suppressed"
+
+
+def kpis_of(cli: Cli, day: date) -> dict[str, Any]:
+    out = cli("kpis", "--from", str(day), "--to", str(day), "--format", "json").json()
+    row: dict[str, Any] = out["kpis"][0] if isinstance(out, dict) else out[0]
+    return row
+
+
+def test_erasing_a_person_removes_them_from_surveys_qbr_and_the_agent(
+    mail: Cli,
+    mail_settings: Settings,
+    smtp: SmtpServer,
+    database: Any,
+    tmp_path: Path,
+) -> None:
+    mail(
+        "survey",
+        "create",
+        "nps-acme",
+        "--kind",
+        "nps",
+        "--role",
+        "all",
+        "--account",
+        "acme",
+        "--follow-up",
+        "What should we fix first?",
+        "--by",
+        CSM,
+    )
+    mail("survey", "send", "nps-acme", "--as", MANAGER, "--now")
+    smtp.wait_for(2)
+    [invitation] = [r.email for r in smtp.received if r.rcpt_tos == [CARLA]]
+    link = score_links(invitation)[3].removeprefix("http://tenure.example")
+    with api_client(mail_settings) as api:
+        page = api.get(link)
+        assert page.status_code == 200, page.text
+        saved = api.post(
+            "/s/answer",
+            data={
+                "token": edit_token(page.text),
+                "score": "3",
+                "comment": COMMENT,
+                "follow_up_answer": FOLLOW_UP,
+            },
+        )
+        assert saved.status_code == 200, saved.text
+    today = utc_today()
+    mail(
+        "accounts",
+        "brief",
+        "acme",
+        "--add",
+        "stance",
+        "--text",
+        f"{NAME} ({CARLA}) backs the renewal if exports are fixed",
+        "--by",
+        CSM,
+    )
+    with database.unit_of_work() as s:
+        acme = s.scalar(sa.select(Account).where(Account.external_id == "acme"))
+        assert acme is not None
+        brief.store(s, acme, today)  # the brief the agent's run keeps, quoting her answer
+        s.add(
+            AgentAction(
+                key=f"acme:detractor_call:{today}",
+                day=today,
+                account_id=acme.id,
+                account_external_id="acme",
+                csm_email=CSM,
+                trigger="detractor",
+                play="detractor_call",
+                kind="task",
+                decision="shadow",
+                status="proposed",
+                evidence=[f"NPS 3 from {CARLA}: {COMMENT}"],
+                rule="detractor -> call",
+                policy_version=0,
+                payload={"contact_email": CARLA, "contact_name": NAME},
+                reason=f"{NAME} is a detractor",
+                llm={"prompt": [{"role": "user", "content": f"contact: {NAME} <{CARLA}>"}]},
+            )
+        )
+    pack = tmp_path / "qbr.html"
+    mail("qbr", "acme", "--quarter-start", "2026-10-01", "--format", "html", "-o", str(pack))
+    kpis_before = kpis_of(mail, today)
+    assert kpis_before["nps_responses"] >= 1
+    with database.sessions() as s:
+        [snapshot] = s.scalars(sa.select(QbrSnapshot)).all()
+        assert CARLA in json.dumps(snapshot.figures)
+        rates = s.execute(
+            sa.select(SurveyRecipient.status, SurveyResponse.score)
+            .outerjoin(SurveyResponse, SurveyRecipient.response_id == SurveyResponse.id)
+            .order_by(SurveyRecipient.id)
+        ).all()
+    # Before: each of them is somewhere in the database (so the scan below can see them).
+    for text in (CARLA, NAME.lower(), COMMENT.lower(), FOLLOW_UP.lower()):
+        assert any(text in v.lower() for _, _, v in every_value(database.engine)), text
+
+    out = mail("contacts", "erase", CARLA, "--format", "json").json()
+    assert isinstance(out, list)
+
+    for table, column, value in every_value(database.engine):
+        for text in (CARLA, NAME.lower(), COMMENT.lower(), FOLLOW_UP.lower()):
+            assert text not in value.lower(), f"{table}.{column} still holds {text!r}: {value}"
+    # Aggregates stay: NPS and response rate of the period, each invitation and its score.
+    kpis_after = kpis_of(mail, today)
+    for key in ("nps", "nps_responses", "nps_invited", "nps_response_rate"):
+        assert kpis_after[key] == kpis_before[key], key
+    with database.sessions() as s:
+        assert (
+            s.execute(
+                sa.select(SurveyRecipient.status, SurveyResponse.score)
+                .outerjoin(SurveyResponse, SurveyRecipient.response_id == SurveyResponse.id)
+                .order_by(SurveyRecipient.id)
+            ).all()
+            == rates
+        )
+        action = s.scalar(sa.select(AgentAction))
+        assert action is not None
+        assert action.evidence == ["NPS 3 from (erased): (erased)"]
+        assert action.reason == "(erased) is a detractor"
+        [audit] = s.scalars(sa.select(AuditEntry).where(AuditEntry.action == "contact.erase"))
+        assert audit.target == out[0]["target"]
+    # Her old link opens nothing any more.
+    with api_client(mail_settings) as api:
+        assert api.get(link).status_code == 400

@@ -54,7 +54,8 @@ class SurveyRecipient(Base):
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("survey_campaigns.id", ondelete="CASCADE"), index=True
     )
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    # None once the person is erased: the invitation stays, so response rates stay.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
@@ -75,6 +76,6 @@ class SurveyRecipient(Base):
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
 
     campaign: Mapped[SurveyCampaign] = relationship(back_populates="recipients")
-    contact: Mapped[Contact] = relationship()
+    contact: Mapped[Contact | None] = relationship()
     account: Mapped[Account] = relationship()
     response: Mapped[SurveyResponse | None] = relationship()

@@ -64,8 +64,10 @@ def erase_contact(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Erase a person (a GDPR request): their contacts, the email and comment of their survey
-    answers, their product events and their outbox messages' address and text; aggregates
-    such as metrics and message counts stay, a suppression stays as a hash. Audited."""
+    answers and invitations, their product events, their outbox messages' address and text,
+    and every quote of their address, name or words elsewhere (tasks, agent, briefs, QBR
+    snapshots, audit); aggregates such as metrics, NPS, response rates and message counts
+    stay, a suppression stays as a hash. Audited."""
     from tenure.ops.erase import erase_contact as erase
     from tenure.usage.store import EventStore
 

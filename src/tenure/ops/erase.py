@@ -4,8 +4,13 @@ Removed: the person's contact rows (every account), the email and comment of the
 answers, their raw product events (events table, group memberships, per-user days), and from
 the outbox everything personal of the messages addressed to them (address, name, subject,
 bodies, variables, images, reason, the server's answer), the text of the timeline lines of
-those messages, the address wherever a hand-off's text or an audit entry quoted it.
-Kept: aggregates that name nobody, so history still adds up: the score of a survey answer,
+those messages, the address wherever a hand-off's text or an audit entry quoted it; their
+survey invitations' address, follow-up answer and link (the row stays, without the contact);
+and in every other table (tasks, agent actions with the prompts sent to a language model,
+brief lines, account briefs, QBR snapshots, goals, timeline, audit...) every quote of their
+address, their name, or their own words (survey comments and follow-up answers).
+Kept: aggregates that name nobody, so history still adds up: the score of a survey answer and
+each invitation's status (so NPS and response rates do not move),
 the daily metrics and the health snapshots computed before, and each message row's skeleton
 (account, status, template, source, dates) so counts of messages per account and day stay;
 a suppression of the address stays, as a one-way hash only. The audit entry records that an
@@ -15,10 +20,12 @@ erasure happened and what it removed, under a hash of the email, never the email
 from __future__ import annotations
 
 import hashlib
+import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tenure.audit.service import record_change
@@ -26,13 +33,16 @@ from tenure.kit.errors import NotFound
 from tenure.messaging import service as outbox
 from tenure.models import (
     AuditEntry,
+    Base,
     Contact,
     Handoff,
     Message,
     Suppression,
+    SurveyRecipient,
     SurveyResponse,
     TimelineEntry,
 )
+from tenure.surveys import service as surveys
 from tenure.usage.store import EventStore, _connect, _files_sql
 from tenure.warehouse.tables import PartitionedParquetTable
 
@@ -78,6 +88,95 @@ def _scrub(value: Any, who: str, target: str) -> Any:
     if isinstance(value, dict):
         return {k: _scrub(v, who, target) for k, v in value.items()}
     return value
+
+
+# Their own words are quoted only when long enough to be theirs: a comment "ok" replaced
+# everywhere would redact other people's text.
+MIN_WORDS = 6
+# Tables left out of the sweep: the contacts go, the suppression is hashed on purpose.
+UNSWEPT: tuple[type[Base], ...] = (Contact, Suppression)
+
+
+def _redact(value: Any, needles: list[str]) -> Any:
+    """`value` (text or JSON, keys included) with every needle (in any case) as ERASED."""
+    if isinstance(value, str):
+        for needle in needles:
+            value = _quote_free(value, needle)
+        return value
+    if isinstance(value, list):
+        return [_redact(v, needles) for v in value]
+    if isinstance(value, dict):
+        return {_redact(k, needles): _redact(v, needles) for k, v in value.items()}
+    return value
+
+
+def _fragment(needle: str) -> str:
+    """The longest plain run of the needle: text and JSON (escaped or not, on SQLite and
+    PostgreSQL) hold it alike, so a LIKE on it finds every row that may quote the needle."""
+    runs = re.findall(r"[a-z0-9@. _-]+", needle)
+    return max(runs, key=len).strip() if runs else ""
+
+
+def _sweep(session: Session, needles: list[str]) -> int:
+    """Redact every quote of the needles in every text and JSON column of every table (but
+    UNSWEPT); rows changed. A LIKE per table finds the candidates, Python redacts exactly."""
+    needles = sorted({n for n in needles if n}, key=len, reverse=True)
+    fragments = {_fragment(n) for n in needles}
+    changed = 0
+    for mapper in Base.registry.mappers:
+        if mapper.class_ in UNSWEPT:
+            continue
+        columns = [
+            (attr.key, attr.columns[0])
+            for attr in mapper.column_attrs
+            if isinstance(attr.columns[0].type, String | Text | JSON)
+            and not attr.columns[0].primary_key
+        ]
+        if not columns:
+            continue
+        query = select(mapper.class_)
+        if "" not in fragments:  # a needle with no plain run: every row is a candidate
+            query = query.where(
+                or_(
+                    *(
+                        func.lower(cast(column, String)).contains(f, autoescape=True)
+                        for _, column in columns
+                        for f in fragments
+                    )
+                )
+            )
+        for row in session.scalars(query):
+            hit = False
+            for key, _ in columns:
+                value = getattr(row, key)
+                redacted = _redact(value, needles)
+                if redacted != value:
+                    setattr(row, key, redacted)
+                    hit = True
+            changed += hit
+    session.flush()
+    return changed
+
+
+def _erase_invitations(session: Session, who: str, contact_ids: list[int]) -> list[str]:
+    """Their survey invitations stay (response rates count them) without the person: no
+    address, no follow-up answer, a link that no longer opens, never sent or reminded.
+    Returns their own words, for the sweep of every other place quoting them."""
+    words: list[str] = []
+    for r in session.scalars(
+        select(SurveyRecipient).where(
+            or_(
+                func.lower(SurveyRecipient.email) == who,
+                SurveyRecipient.contact_id.in_(contact_ids),
+            )
+        )
+    ):
+        words += [w for w in (r.follow_up_answer,) if w]
+        if r.status == surveys.PENDING:
+            r.status = "cancelled"  # never delivered: not an invitation (as its message)
+        r.email, r.follow_up_answer, r.contact_id = ERASED, None, None
+        r.nonce = secrets.token_urlsafe(9)  # every signed link to it is now refused
+    return words
 
 
 def _erase_outbox(session: Session, who: str, target: str, contact_ids: list[int]) -> int:
@@ -183,13 +282,19 @@ def erase_contact(session: Session, store: EventStore, email: str) -> Erasure:
     contacts = list(session.scalars(select(Contact).where(func.lower(Contact.email) == who)))
     theirs = func.lower(SurveyResponse.contact_email) == who
     answers = session.scalar(select(func.count()).select_from(SurveyResponse).where(theirs)) or 0
-    session.execute(update(SurveyResponse).where(theirs).values(contact_email=None, comment=None))
     if not contacts and not answers:
         raise NotFound(f"no contact and no survey answer with email {who!r}")
+    words = [c for c in session.scalars(select(SurveyResponse.comment).where(theirs)) if c]
+    session.execute(update(SurveyResponse).where(theirs).values(contact_email=None, comment=None))
+    words += _erase_invitations(session, who, [c.id for c in contacts])
     target = erased_target(who)
     # Before the contacts go: their ids find the messages drafted to them.
     messages = _erase_outbox(session, who, target, [c.id for c in contacts])
     users = sorted({c.user_id for c in contacts if c.user_id})
+    # Everything else that quotes them: their address, their name, their own words.
+    names = [c.name.strip().lower() for c in contacts if c.name and c.name.strip()]
+    said = [w.strip().lower() for w in words if len(w.strip()) >= MIN_WORDS]
+    _sweep(session, [who, *names, *said])
     session.execute(delete(Contact).where(Contact.id.in_([c.id for c in contacts])))
     session.flush()
     events = user_rows = 0

@@ -338,6 +338,8 @@ def follow_up(session: Session, recipient: SurveyRecipient, now: datetime) -> Ta
     if account.owner_id is None:
         return None
     contact = recipient.contact
+    if contact is None:
+        return task  # the person was erased: nobody left to call, nothing to quote
     said = f' They wrote: "{response.comment}"' if response.comment else ""
     also = (
         f' To "{recipient.campaign.follow_up}": "{recipient.follow_up_answer}"'
@@ -444,6 +446,7 @@ def due_reminders(
         .where(
             SurveyRecipient.campaign_id == campaign.id,
             SurveyRecipient.status == DELIVERED,
+            SurveyRecipient.contact_id.is_not(None),  # an erased person is never reminded
             SurveyRecipient.reminded_at.is_(None),
             SurveyRecipient.token_used_at.is_(None),
             SurveyRecipient.sent_at <= before,
