@@ -16,11 +16,12 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, String, delete, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
-from tenure.accounts.service import contract_facts
 from tenure.audit.service import record_change
+from tenure.book.query import BookQuery, matching_ids
 from tenure.config import Settings
 from tenure.health import derived
 from tenure.health.service import Dashboard, HealthRow, dashboard, stored_rows
+from tenure.kit.contracts import contract_facts
 from tenure.kit.errors import NotFound, TenureError
 from tenure.models import (
     Account,
@@ -149,12 +150,18 @@ def load_book(
         _user(session, csm)
     board: Dashboard = dashboard(session, warehouse, settings, as_of, csm=csm)
     scope = {row.external_id for row in board.rows}
-    query = select(Account).order_by(Account.external_id)
-    if csm is not None:
-        # The dashboard holds the CSM's accounts that were clients that day.
-        owner = Account.owner.has(User.email == csm.lower())
-        query = query.where(owner)
-    accounts = [a for a in session.scalars(query) if csm is None or a.external_id in scope]
+    if csm is None:
+        accounts = list(session.scalars(select(Account).order_by(Account.external_id)))
+    else:
+        # The CSM's current book, read through the one book query the CLI, the API and the
+        # web read it through, kept to the accounts the dashboard scored (clients that day).
+        book = BookQuery(csm=csm, status="current", sort="name")
+        order = {i: n for n, i in enumerate(matching_ids(session, settings, as_of, book))}
+        owned = session.scalars(select(Account).where(Account.owner.has(User.email == csm.lower())))
+        accounts = sorted(
+            (a for a in owned if a.id in order and a.external_id in scope),
+            key=lambda a: order[a.id],
+        )
     usage = _usage(warehouse, as_of)
     facts = _facts(session, settings, as_of, accounts, board.rows, usage)
     others = (
@@ -226,7 +233,7 @@ def _facts(
     ids = [a.id for a in accounts] if len(accounts) <= 500 else None
     owners = dict(session.execute(select(User.id, User.email)).tuples().all())
     contracts: dict[int, list[Contract]] = defaultdict(list)
-    query = select(Contract).where(Contract.start_date <= as_of, Contract.end_date > as_of)
+    query = select(Contract).where(Contract.active_on(as_of))
     for contract in session.scalars(query if ids is None else query.where(_of(Contract, ids))):
         contracts[contract.account_id].append(contract)
     sponsors = _sponsors(session, ids)
