@@ -35,6 +35,7 @@ from tenure.models import (
     TicketKind,
     User,
 )
+from tenure.plans.defaults import EXISTING_SHARE, NEW_CLIENTS
 from tenure.plans.planner import (
     HOURS_PER_WEEK,
     NewClient,
@@ -464,8 +465,8 @@ class PlanOptions:
     as_of: date | None = None
     count: int | None = None
     hours_per_week: float = HOURS_PER_WEEK
-    existing_share: float = 0.5
-    new_clients: int = 5
+    existing_share: float = EXISTING_SHARE
+    new_clients: int = NEW_CLIENTS
     deterministic_time: float | None = None
 
 
