@@ -18,7 +18,7 @@ from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError
 from tenure.kit.output import OutputFormat, emit, emit_parts, stderr, to_json
 from tenure.models import Task
-from tenure.plans import service
+from tenure.plans import defaults, service
 from tenure.plans.export import write_xlsx
 from tenure.plans.planner import Plan
 from tenure.plans.playbooks import Library, parse_library
@@ -109,14 +109,14 @@ def plan(
     ] = None,
     hours_per_week: Annotated[
         float, typer.Option("--hours-per-week", help="The CSM's working hours a week.")
-    ] = 40.0,
+    ] = defaults.HOURS_PER_WEEK,
     existing_share: Annotated[
         float,
         typer.Option("--existing-share", help="Share of the hours for existing clients (0-1)."),
-    ] = 0.5,
+    ] = defaults.EXISTING_SHARE,
     new_clients: Annotated[
         int, typer.Option("--new-clients", help="New clients to onboard this quarter.")
-    ] = 5,
+    ] = defaults.NEW_CLIENTS,
     fmt: Annotated[
         PlanFormat, typer.Option("--format", "-f", help="table, json, csv or xlsx.")
     ] = PlanFormat.table,

@@ -12,6 +12,12 @@ from tenure.kit.bounds import MAX_PLAN_COUNT, MAX_ROW_ID, Day
 from tenure.kit.dates import utc_today
 from tenure.models import User
 from tenure.plans import service
+from tenure.plans.defaults import (
+    EXISTING_SHARE,
+    HOURS_PER_WEEK,
+    MAX_HOURS_PER_WEEK,
+    NEW_CLIENTS,
+)
 from tenure.plans.schemas import (
     PlanCreate,
     PlanRead,
@@ -75,9 +81,9 @@ def show_plan(
     quarter_start: Day,
     as_of: Day | None = None,
     count: Annotated[int | None, Query(ge=0, le=MAX_PLAN_COUNT)] = None,
-    hours_per_week: Annotated[float, Query(gt=0, le=168)] = 40.0,
-    existing_share: Annotated[float, Query(ge=0, le=1)] = 0.5,
-    new_clients: Annotated[int, Query(ge=0, le=MAX_PLAN_COUNT)] = 5,
+    hours_per_week: Annotated[float, Query(gt=0, le=MAX_HOURS_PER_WEEK)] = HOURS_PER_WEEK,
+    existing_share: Annotated[float, Query(ge=0, le=1)] = EXISTING_SHARE,
+    new_clients: Annotated[int, Query(ge=0, le=MAX_PLAN_COUNT)] = NEW_CLIENTS,
 ) -> PlanRead:
     """A CSM's quarterly plan (like `tenure plan --format json`), not saved."""
     data = PlanCreate(

@@ -25,6 +25,10 @@ from datetime import date, timedelta
 from statistics import median
 
 from tenure.kit.errors import TenureError
+from tenure.plans.defaults import EXISTING_SHARE, MAX_HOURS_PER_WEEK
+
+# The pages show the default hours through the planner, whose objects they already read.
+from tenure.plans.defaults import HOURS_PER_WEEK as HOURS_PER_WEEK
 from tenure.plans.playbooks import MIX_SHARES, ActivityDef, Library
 from tenure.plans.scheduler import (
     DEFAULT_DETERMINISTIC_TIME,
@@ -45,7 +49,6 @@ ONBOARDING = "onboarding"
 # An urgent activity loses this share of its value for every week it waits.
 URGENT_DECAY = 0.85
 # A CSM's week when nothing else is said: what plans are made against, and saved tasks measured.
-HOURS_PER_WEEK = 40.0
 ARR_WEIGHT_RANGE = (0.5, 2.0)
 # Work that keeps a client: for an account renewing inside the quarter it is due before the
 # renewal (after it, it no longer protects it).
@@ -222,7 +225,7 @@ class PlanRequest:
     quarter_start: date
     as_of: date | None = None  # default: the quarter start
     hours_per_week: float = HOURS_PER_WEEK
-    existing_share: float = 0.5
+    existing_share: float = EXISTING_SHARE
     count: int | None = None
     new_clients: Sequence[NewClient] = ()
     done: Sequence[PlannedActivity] = ()  # tasks of this quarter already done
@@ -235,8 +238,10 @@ class PlanRequest:
 
     def check(self) -> None:
         problems = []
-        if not 0 < self.hours_per_week <= 24 * 7:
-            problems.append(f"--hours-per-week: {self.hours_per_week:g}: between 0 and 168")
+        if not 0 < self.hours_per_week <= MAX_HOURS_PER_WEEK:
+            problems.append(
+                f"--hours-per-week: {self.hours_per_week:g}: between 0 and {MAX_HOURS_PER_WEEK:g}"
+            )
         if not 0 <= self.existing_share <= 1:
             problems.append(f"--existing-share: {self.existing_share:g}: between 0 and 1")
         if self.count is not None and self.count < 0:

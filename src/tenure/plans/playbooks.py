@@ -16,15 +16,14 @@ and key named, every problem at once.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from importlib import resources
 from typing import Any
 
-from tenure.kit.errors import TenureError
-from tenure.kit.toml_lines import Path, first_repeat, key_lines, line_of
+from tenure.kit.toml_check import TomlChecker, parse_toml
+from tenure.kit.toml_lines import Path
 from tenure.plans.scheduler import find_cycle
 from tenure.plans.signals import KINDS, AccountFacts, Signal, SignalRules
 
@@ -222,107 +221,23 @@ def default_library() -> Library:
 # -- reading and checking ---------------------------------------------------------------------
 
 
-class _Checker:
-    """Collects every problem in a file, each as `FILE:LINE: key: why`."""
-
-    def __init__(self, text: str, file: str):
-        self.file = file
-        self.lines = key_lines(text)
-        self.problems: list[str] = []
-
-    def problem(self, path: Path, why: str) -> None:
-        line = line_of(self.lines, path)
-        where = f"{self.file}:{line}" if line else self.file
-        self.problems.append(f"{where}: {_shown(path)}: {why}")
-
-    def keys(self, data: Mapping[str, Any], allowed: Sequence[str], path: Path) -> None:
-        for key in data:
-            if key not in allowed:
-                self.problem((*path, key), f"unknown key; expected one of {', '.join(allowed)}")
-
-    def table(self, data: Mapping[str, Any], key: str, path: Path = ()) -> dict[str, Any]:
-        value = data.get(key, {})
-        if not isinstance(value, dict):
-            self.problem((*path, key), "should be a table")
-            return {}
-        return value
-
-    def text(self, data: Mapping[str, Any], key: str, path: Path, required: bool = False) -> str:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.problem((*path, key), "missing")
-            return ""
-        if not isinstance(value, str):
-            self.problem((*path, key), f"{value!r} is not a string")
-            return ""
-        if required and not value.strip():
-            self.problem((*path, key), "is empty")
-        return value.strip()
-
-    def number(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: Path,
-        default: float | None = None,
-        positive: bool = False,
-    ) -> float | None:
-        if key not in data:
-            if default is None:
-                self.problem((*path, key), "missing")
-            return default
-        value = data[key]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem((*path, key), f"{value!r} is not a number")
-            return default
-        if positive and value <= 0:
-            self.problem((*path, key), f"{value} must be above 0")
-            return default
-        if not positive and value < 0:
-            self.problem((*path, key), f"{value} must not be negative")
-            return default
-        return float(value)
-
-    def strings(self, data: Mapping[str, Any], key: str, path: Path) -> tuple[str, ...]:
-        value = data.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem((*path, key), f"{value!r} should be a list of strings")
-            return ()
-        return tuple(value)
-
-
-def _shown(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
-def _syntax_problem(error: tomllib.TOMLDecodeError, text: str, file: str) -> str:
-    found = re.search(r"at line (\d+)", str(error))
-    line = int(found.group(1)) if found else None
-    if line is None:
-        repeat = first_repeat(text)
-        if repeat is not None:
-            path, at = repeat
-            return f"{file}:{at}: {_shown(path)}: defined twice (bad TOML)"
-    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error)) or "invalid TOML"
-    where = f"{file}:{line}" if line else file
-    return f"{where}: {message} (bad TOML)"
+def _text(
+    check: TomlChecker, data: Mapping[str, Any], key: str, path: Path, required: bool = False
+) -> str:
+    """A string, stripped; a required one missing or blank is a problem."""
+    if data.get(key) is None:
+        if required:
+            check.problem((*path, key), None, "missing")
+        return ""
+    value = check.text(data, key, path).strip()
+    if required and not value and isinstance(data[key], str):
+        check.problem((*path, key), None, "is empty")
+    return value
 
 
 def parse_library(text: str, file: str = "<playbooks>") -> Library:
     """Check a playbook library written in TOML; raise TenureError listing every problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise TenureError(
-            f"{file}: playbooks refused", problems=[_syntax_problem(error, text, file)]
-        ) from None
-    check = _Checker(text, file)
+    data, check = parse_toml(text, file, "playbooks refused")
     check.keys(
         data,
         (
@@ -343,33 +258,32 @@ def parse_library(text: str, file: str = "<playbooks>") -> Library:
     mix = _numbers(check, data, "mix", DEFAULT_MIX)
     for key in (*MIX_SHARES, "repeat"):
         if mix[key] > 1:
-            check.problem(("mix", key), f"{mix[key]:g}: a share, at most 1")
+            check.problem(("mix", key), None, f"{mix[key]:g}: a share, at most 1")
     if sum(mix[k] for k in MIX_SHARES) > 1:
         shares = " + ".join(f"{k} {mix[k]:g}" for k in MIX_SHARES)
-        check.problem(("mix",), f"{shares} is more than the whole plan (at most 1)")
+        check.problem(("mix",), None, f"{shares} is more than the whole plan (at most 1)")
     rules = _rules(check, data)
     activities = _activities(check, data)
     playbooks = _playbooks(check, data, activities)
-    if check.problems:
-        raise TenureError(f"{file}: playbooks refused", problems=check.problems)
+    check.refuse()
     return Library(priorities, urgency, rules, activities, playbooks, file, coverage, mix)
 
 
 def _numbers(
-    check: _Checker, data: Mapping[str, Any], name: str, defaults: Mapping[str, float]
+    check: TomlChecker, data: Mapping[str, Any], name: str, defaults: Mapping[str, float]
 ) -> dict[str, float]:
-    table = check.table(data, name)
+    table = check.table(data, name, ())
     check.keys(table, list(defaults), (name,))
     out = dict(defaults)
     for key, default in defaults.items():
-        value = check.number(table, key, (name,), default)
+        value = check.number(table, key, (name,), default=default, minimum=0)
         if value is not None:
             out[key] = value
     return out
 
 
-def _rules(check: _Checker, data: Mapping[str, Any]) -> SignalRules:
-    table = check.table(data, "signals")
+def _rules(check: TomlChecker, data: Mapping[str, Any]) -> SignalRules:
+    table = check.table(data, "signals", ())
     defaults = SignalRules()
     names = [f.name for f in fields(SignalRules)]
     check.keys(table, names, ("signals",))
@@ -382,19 +296,19 @@ def _rules(check: _Checker, data: Mapping[str, Any]) -> SignalRules:
         if isinstance(default, tuple):
             values[name] = check.strings(table, name, ("signals",))
         elif isinstance(default, str):
-            values[name] = check.text(table, name, ("signals",), required=True)
+            values[name] = _text(check, table, name, ("signals",), required=True)
         elif isinstance(default, Mapping):
             if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
-                check.problem(path, "should be a table of units = metric name")
+                check.problem(path, None, "should be a table of units = metric name")
             else:
                 values[name] = dict(given)
         elif isinstance(default, int) and not isinstance(default, bool):
             if isinstance(given, bool) or not isinstance(given, int) or given < 0:
-                check.problem(path, f"{given!r} is not a whole number 0 or above")
+                check.problem(path, None, f"{given!r} is not a whole number 0 or above")
             else:
                 values[name] = given
         else:
-            number = check.number(table, name, ("signals",), float(default))
+            number = check.number(table, name, ("signals",), default=float(default), minimum=0)
             values[name] = number
     return SignalRules(**values)
 
@@ -415,44 +329,46 @@ ACTIVITY_KEYS = (
 )
 
 
-def _activities(check: _Checker, data: Mapping[str, Any]) -> dict[str, ActivityDef]:
-    table = check.table(data, "activities")
+def _activities(check: TomlChecker, data: Mapping[str, Any]) -> dict[str, ActivityDef]:
+    table = check.table(data, "activities", ())
     out: dict[str, ActivityDef] = {}
     prefixes: dict[str, str] = {}
     for key, item in table.items():
         path: Path = ("activities", key)
         if not KEY.match(key):
-            check.problem(path, "an activity key is snake_case (e.g. renewal_review)")
+            check.problem(path, None, "an activity key is snake_case (e.g. renewal_review)")
         if not isinstance(item, dict):
-            check.problem(path, "should be a table, e.g. [activities.renewal_review]")
+            check.problem(path, None, "should be a table, e.g. [activities.renewal_review]")
             continue
         check.keys(item, ACTIVITY_KEYS, path)
-        prefix = check.text(item, "prefix", path, required=True)
+        prefix = _text(check, item, "prefix", path, required=True)
         if prefix and not PREFIX.match(prefix):
-            check.problem((*path, "prefix"), f"{prefix!r}: 2-8 capital letters or digits")
+            check.problem((*path, "prefix"), None, f"{prefix!r}: 2-8 capital letters or digits")
         elif prefix in prefixes:
             check.problem(
-                (*path, "prefix"), f"{prefix!r} is already the prefix of {prefixes[prefix]}"
+                (*path, "prefix"), None, f"{prefix!r} is already the prefix of {prefixes[prefix]}"
             )
         prefixes.setdefault(prefix, key)
-        category = check.text(item, "category", path, required=True)
+        category = _text(check, item, "category", path, required=True)
         if category and category not in CATEGORIES:
-            check.problem((*path, "category"), f"{category!r}: one of {', '.join(CATEGORIES)}")
+            check.problem(
+                (*path, "category"), None, f"{category!r}: one of {', '.join(CATEGORIES)}"
+            )
         deadline = _rule(check, item, "deadline", path, "end of quarter")
         earliest = _rule(check, item, "earliest", path, None)
         out[key] = ActivityDef(
             key=key,
             prefix=prefix,
             category=category,
-            description=check.text(item, "description", path, required=True),
-            purpose=check.text(item, "purpose", path, required=True),
-            results=check.text(item, "results", path, required=True),
-            measurement=check.text(item, "measurement", path, required=True),
-            hours=check.number(item, "hours", path, positive=True) or 1.0,
+            description=_text(check, item, "description", path, required=True),
+            purpose=_text(check, item, "purpose", path, required=True),
+            results=_text(check, item, "results", path, required=True),
+            measurement=_text(check, item, "measurement", path, required=True),
+            hours=check.number(item, "hours", path, default=None, above=0) or 1.0,
             deadline=deadline or parse_rule("end of quarter"),
             earliest=earliest,
             depends_on=check.strings(item, "depends_on", path),
-            notes=check.text(item, "notes", path),
+            notes=_text(check, item, "notes", path),
             addresses=check.strings(item, "addresses", path),
         )
     for key, activity in out.items():
@@ -460,14 +376,19 @@ def _activities(check: _Checker, data: Mapping[str, Any]) -> dict[str, ActivityD
             if needed not in out:
                 check.problem(
                     ("activities", key, "depends_on"),
+                    None,
                     f"{needed!r}: no such activity" + _known(out),
                 )
             elif needed == key:
-                check.problem(("activities", key, "depends_on"), "an activity cannot need itself")
+                check.problem(
+                    ("activities", key, "depends_on"), None, "an activity cannot need itself"
+                )
     cycle = find_cycle({k: [d for d in a.depends_on if d in out] for k, a in out.items()})
     if cycle:
         check.problem(
-            ("activities", cycle[0], "depends_on"), "circular dependency: " + " -> ".join(cycle)
+            ("activities", cycle[0], "depends_on"),
+            None,
+            "circular dependency: " + " -> ".join(cycle),
         )
     return out
 
@@ -479,18 +400,18 @@ def _known(activities: Mapping[str, Any]) -> str:
 
 
 def _rule(
-    check: _Checker, item: Mapping[str, Any], key: str, path: Path, default: str | None
+    check: TomlChecker, item: Mapping[str, Any], key: str, path: Path, default: str | None
 ) -> DateRule | None:
     text = item.get(key, default)
     if text is None:
         return None
     if not isinstance(text, str):
-        check.problem((*path, key), f"{text!r} is not a string")
+        check.problem((*path, key), None, f"{text!r} is not a string")
         return None
     try:
         return parse_rule(text)
     except ValueError as error:
-        check.problem((*path, key), str(error))
+        check.problem((*path, key), None, str(error))
         return None
 
 
@@ -498,25 +419,25 @@ PLAYBOOK_KEYS = ("key", "name", "when", "unless", "where", "activities", "onboar
 
 
 def _playbooks(
-    check: _Checker, data: Mapping[str, Any], activities: Mapping[str, ActivityDef]
+    check: TomlChecker, data: Mapping[str, Any], activities: Mapping[str, ActivityDef]
 ) -> tuple[Playbook, ...]:
     items = data.get("playbooks", [])
     if not isinstance(items, list):
-        check.problem(("playbooks",), "should be an array of tables: [[playbooks]]")
+        check.problem(("playbooks",), None, "should be an array of tables: [[playbooks]]")
         return ()
     out: list[Playbook] = []
     seen: set[str] = set()
     for i, item in enumerate(items):
         path: Path = ("playbooks", i)
         if not isinstance(item, dict):
-            check.problem(path, "should be a table: [[playbooks]]")
+            check.problem(path, None, "should be a table: [[playbooks]]")
             continue
         check.keys(item, PLAYBOOK_KEYS, path)
-        key = check.text(item, "key", path, required=True)
+        key = _text(check, item, "key", path, required=True)
         if key and not KEY.match(key):
-            check.problem((*path, "key"), f"{key!r}: use snake_case")
+            check.problem((*path, "key"), None, f"{key!r}: use snake_case")
         if key in seen:
-            check.problem((*path, "key"), f"{key!r}: two playbooks with this key")
+            check.problem((*path, "key"), None, f"{key!r}: two playbooks with this key")
         seen.add(key)
         when = check.strings(item, "when", path)
         unless = check.strings(item, "unless", path)
@@ -525,49 +446,58 @@ def _playbooks(
                 kind = spec.partition(":")[0]
                 if kind not in KINDS:
                     check.problem(
-                        (*path, name), f"{spec!r}: no such signal (signals: {', '.join(KINDS)})"
+                        (*path, name),
+                        None,
+                        f"{spec!r}: no such signal (signals: {', '.join(KINDS)})",
                     )
         names = check.strings(item, "activities", path)
         if not names:
-            check.problem((*path, "activities"), "a playbook needs at least one activity")
+            check.problem((*path, "activities"), None, "a playbook needs at least one activity")
         for name in names:
             if name not in activities:
                 check.problem(
                     (*path, "activities"),
+                    None,
                     f"{name!r}: no such activity in [activities]" + _known(activities),
                 )
         onboarding = item.get("onboarding", False)
         if not isinstance(onboarding, bool):
-            check.problem((*path, "onboarding"), f"{onboarding!r} is not true or false")
+            check.problem((*path, "onboarding"), None, f"{onboarding!r} is not true or false")
             onboarding = False
         if not onboarding and not when and "where" not in item:
-            check.problem(path, "needs a trigger: `when` (signals) or `where` (account fields)")
+            check.problem(
+                path, None, "needs a trigger: `when` (signals) or `where` (account fields)"
+            )
         if onboarding:
             for name in names:
                 found = activities.get(name)
                 if found and found.deadline.anchor == "renewal":
                     check.problem(
                         (*path, "activities"),
+                        None,
                         f"{name!r}: onboarding activities cannot hang on a renewal",
                     )
         out.append(
             Playbook(
                 key=key,
-                name=check.text(item, "name", path) or key.replace("_", " "),
+                name=_text(check, item, "name", path) or key.replace("_", " "),
                 activities=names,
                 when=when,
                 unless=unless,
                 where=_where(check, item, path),
                 onboarding=onboarding,
-                weight=check.number(item, "weight", path, 1.0, positive=True) or 1.0,
+                weight=check.number(item, "weight", path, default=1.0, above=0) or 1.0,
             )
         )
     return tuple(out)
 
 
-def _where(check: _Checker, item: Mapping[str, Any], path: Path) -> Where:
-    table = check.table(item, "where", path)
+def _where(check: TomlChecker, item: Mapping[str, Any], path: Path) -> Where:
     where: Path = (*path, "where")
+    table = item.get("where", {})
+    if not isinstance(table, dict):
+        check.problem(where, None, "should be a table of account fields")
+        table = {}
     allowed = [*LIST_FIELDS, *(f"{side}_{n}" for n in RANGE_FIELDS for side in ("min", "max"))]
     check.keys(table, allowed, where)
     values = {name: check.strings(table, name, where) for name in LIST_FIELDS if name in table}
@@ -579,7 +509,7 @@ def _where(check: _Checker, item: Mapping[str, Any], path: Path) -> Where:
             if given is not None and (
                 isinstance(given, bool) or not isinstance(given, int | float)
             ):
-                check.problem((*where, f"{side}_{name}"), f"{given!r} is not a number")
+                check.problem((*where, f"{side}_{name}"), None, f"{given!r} is not a number")
         if low is not None or high is not None:
             ranges[name] = (
                 float(low) if isinstance(low, int | float) else None,

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from tenure.kit.bounds import MAX_PLAN_COUNT, Day
-from tenure.plans.planner import HOURS_PER_WEEK
+from tenure.plans.defaults import (
+    EXISTING_SHARE,
+    HOURS_PER_WEEK,
+    MAX_HOURS_PER_WEEK,
+    NEW_CLIENTS,
+)
 
 if TYPE_CHECKING:
     from tenure.models import Task
@@ -78,9 +83,9 @@ class PlanCreate(BaseModel):
     quarter_start: Day
     as_of: Day | None = None
     count: int | None = Field(default=None, ge=0, le=MAX_PLAN_COUNT)
-    hours_per_week: float = Field(default=HOURS_PER_WEEK, gt=0, le=168)
-    existing_share: float = Field(default=0.5, ge=0, le=1)
-    new_clients: int = Field(default=5, ge=0, le=MAX_PLAN_COUNT)
+    hours_per_week: float = Field(default=HOURS_PER_WEEK, gt=0, le=MAX_HOURS_PER_WEEK)
+    existing_share: float = Field(default=EXISTING_SHARE, ge=0, le=1)
+    new_clients: int = Field(default=NEW_CLIENTS, ge=0, le=MAX_PLAN_COUNT)
     save: bool = False
 
 

@@ -1,747 +1,89 @@
 """Plans: gather each account's facts, compute signals, plan the quarter, keep tasks.
 
-Loads data (health dashboard, contracts, contacts, surveys, tickets, usage metrics), calls the
-pure cores (signals, playbooks, planner) and stores tasks and playbook libraries. Never
-commits: the CLI command or request owns the unit of work.
+The public face of the plans domain, which the CLI, the API and the web import. Each part
+lives in a module named for what it holds:
+
+- `libraries`: the playbook libraries (the active one, storing a new version);
+- `book_facts`: loading the book, each account's facts as of a day and their signals;
+- `planning`: making the quarter's plan (re-planning around done tasks) and saving it;
+- `tasks`: listing, finding, marking done and reopening tasks.
+
+They load data and call the pure cores (signals, playbooks, planner). None commits: the CLI
+command or request owns the unit of work.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-
-from sqlalchemy import ColumnElement, String, delete, func, or_, select, type_coerce
-from sqlalchemy.orm import Session, selectinload
-
-from tenure.accounts.service import contract_facts
-from tenure.audit.service import record_change
-from tenure.config import Settings
-from tenure.health import derived
-from tenure.health.service import Dashboard, HealthRow, dashboard, stored_rows
-from tenure.kit.errors import NotFound, TenureError
-from tenure.models import (
-    Account,
-    Contact,
-    Contract,
-    PlaybookLibrary,
-    SurveyKind,
-    SurveyResponse,
-    Task,
-    Ticket,
-    TicketKind,
-    User,
+from tenure.plans.book_facts import (
+    FEATURE_REQUEST,
+    SENIORITY_ORDER,
+    SURVEY_WINDOW_DAYS,
+    USAGE_WINDOW_DAYS,
+    Book,
+    SignalRow,
+    account_book,
+    account_signals,
+    comparison_facts,
+    load_book,
+    signal_comparisons,
+    signals_of_account,
+    user_of,
 )
-from tenure.plans.planner import (
-    HOURS_PER_WEEK,
-    NewClient,
-    Plan,
-    PlannedActivity,
-    PlanRequest,
-    plan_quarter,
+from tenure.plans.libraries import (
+    LibraryLoaded,
+    active_library,
+    active_source,
+    load_library,
 )
-from tenure.plans.playbooks import DEFAULT_FILE, Library, default_source, parse_library
-from tenure.plans.scheduler import WEEKS
-from tenure.plans.schemas import TaskRead, task_read
-from tenure.plans.signals import (
-    AccountFacts,
-    Comparable,
-    Comparisons,
-    Peer,
-    Signal,
-    comparisons,
-    compute_signals,
-    quarter_end,
+from tenure.plans.planning import (
+    KEPT_ON_REPLAN,
+    ONBOARDING_STAGE,
+    PlanOptions,
+    PlanOutcome,
+    make_plan,
+    new_clients_of,
+    save_plan,
+    save_plan_recorded,
 )
-from tenure.warehouse import Warehouse
-
-# Usage metrics compared for lookalikes and paid-like free clients: each metric's latest value
-# in this window.
-USAGE_WINDOW_DAYS = 30
-# Satisfaction read for signals: each respondent's latest answer in the last year.
-SURVEY_WINDOW_DAYS = 365
-SENIORITY_ORDER = ("c_level", "vp", "director", "manager", "staff")
-# Tickets whose subject reads like one are counted as feature requests (for product).
-FEATURE_REQUEST = re.compile(r"feature request|enhancement|^feature\b|would like .* to", re.I)
-ONBOARDING_STAGE = "onboarding"
-
-
-# -- playbook libraries ------------------------------------------------------------------------
-
-
-def active_library(session: Session) -> Library:
-    """The latest loaded library, or the one shipped with Tenure."""
-    row = _latest_library(session)
-    if row is None:
-        return parse_library(default_source(), DEFAULT_FILE)
-    return parse_library(row.source, row.source_file or f"playbook library v{row.version}")
-
-
-def active_source(session: Session) -> tuple[str, str]:
-    row = _latest_library(session)
-    if row is None:
-        return default_source(), DEFAULT_FILE
-    return row.source, row.source_file or f"playbook library v{row.version}"
-
-
-def _latest_library(session: Session) -> PlaybookLibrary | None:
-    return session.scalar(select(PlaybookLibrary).order_by(PlaybookLibrary.version.desc()).limit(1))
-
-
-@dataclass(frozen=True)
-class LibraryLoaded:
-    library: Library
-    version: int
-    created: bool
-
-
-def load_library(
-    session: Session, text: str, file: str, loaded_by: str | None = None
-) -> LibraryLoaded:
-    """Check a library and store it as the next version; the same text as the latest version
-    stores nothing."""
-    library = parse_library(text, file)
-    latest = _latest_library(session)
-    if latest is not None and latest.source == text:
-        return LibraryLoaded(library, latest.version, False)
-    version = (latest.version + 1) if latest else 1
-    session.add(
-        PlaybookLibrary(version=version, source=text, source_file=file, loaded_by=loaded_by)
-    )
-    session.flush()
-    return LibraryLoaded(library, version, True)
-
-
-# -- facts and signals -------------------------------------------------------------------------
-
-
-@dataclass
-class Book:
-    """What the planner and the signals read: facts of the CSM's accounts (or all), facts of
-    every other account (for comparisons), and the health dashboard rows."""
-
-    facts: list[AccountFacts]
-    others: list[Peer]
-    health: list[HealthRow]
-    accounts: dict[str, Account]
-    warnings: list[str] = field(default_factory=list)
-
-
-def _user(session: Session, email: str) -> User:
-    user = session.scalar(select(User).where(User.email == email.lower()))
-    if user is None:
-        raise NotFound(f"no user with email {email!r}")
-    return user
-
-
-def load_book(
-    session: Session,
-    warehouse: Warehouse,
-    settings: Settings,
-    as_of: date,
-    csm: str | None = None,
-) -> Book:
-    """Every account's facts as of a day (the CSM's accounts in `facts`, the rest in
-    `others`), with the health dashboard computed for the CSM's accounts."""
-    if csm is not None:
-        _user(session, csm)
-    board: Dashboard = dashboard(session, warehouse, settings, as_of, csm=csm)
-    scope = {row.external_id for row in board.rows}
-    query = select(Account).order_by(Account.external_id)
-    if csm is not None:
-        # The dashboard holds the CSM's accounts that were clients that day.
-        owner = Account.owner.has(User.email == csm.lower())
-        query = query.where(owner)
-    accounts = [a for a in session.scalars(query) if csm is None or a.external_id in scope]
-    usage = _usage(warehouse, as_of)
-    facts = _facts(session, settings, as_of, accounts, board.rows, usage)
-    others = (
-        []
-        if csm is None
-        else [p for p in comparison_facts(session, usage) if p.external_id not in scope]
-    )
-    accounts_by_id = {a.external_id: a for a in accounts}
-    return Book(facts, others, board.rows, accounts_by_id, list(board.warnings))
-
-
-def account_book(
-    session: Session, warehouse: Warehouse, settings: Settings, as_of: date, external_id: str
-) -> Book:
-    """One account's facts from its latest stored health (pages answer without scoring a day
-    never computed); compare it with the rest through `signal_comparisons`."""
-    account = session.scalar(select(Account).where(Account.external_id == external_id))
-    if account is None:
-        raise NotFound(f"no account with external_id {external_id!r}")
-    rows, warnings = stored_rows(session, settings, as_of, [account.id])
-    usage = _usage(warehouse, as_of, [external_id])
-    facts = _facts(session, settings, as_of, [account], rows, usage)
-    return Book(facts, [], rows, {external_id: account}, warnings)
-
-
-def comparison_facts(session: Session, usage: Mapping[str, Mapping[str, float]]) -> list[Peer]:
-    """Every account with only what signals compare accounts on (tier, usage, whether it is
-    an exemplar): reading whole facts of 100,000 accounts to compare one would take seconds."""
-    flagged = {
-        external_id
-        for external_id, attributes in session.execute(
-            select(Account.external_id, Account.attributes).where(
-                Account.attributes["exemplar"].as_string().is_not(None)
-            )
-        )
-        if _truthy((attributes or {}).get("exemplar"))
-    }
-    # The tier as stored (its enum's value), without building an enum per row.
-    tiers = select(Account.external_id, type_coerce(Account.tier, String))
-    return [
-        Peer(external_id, tier, usage.get(external_id, {}), external_id in flagged)
-        for external_id, tier in session.execute(tiers)
-    ]
-
-
-def signal_comparisons(
-    session: Session,
-    warehouse: Warehouse,
-    as_of: date,
-    like: Sequence[str] = (),
-    library: Library | None = None,
-) -> Comparisons:
-    """What every account's signals compare it with, from the whole book as of a day."""
-    library = library or active_library(session)
-    return comparisons(comparison_facts(session, _usage(warehouse, as_of)), library.rules, like)
-
-
-def _facts(
-    session: Session,
-    settings: Settings,
-    as_of: date,
-    accounts: Sequence[Account],
-    rows: Sequence[HealthRow],
-    usage: Mapping[str, Mapping[str, float]],
-) -> list[AccountFacts]:
-    """Each account's facts, from its health row and everything else known of it that day."""
-    health = {row.external_id: row for row in rows}
-    # Whole tables for a large scope: one parameter per account would not scale.
-    ids = [a.id for a in accounts] if len(accounts) <= 500 else None
-    owners = dict(session.execute(select(User.id, User.email)).tuples().all())
-    contracts: dict[int, list[Contract]] = defaultdict(list)
-    query = select(Contract).where(Contract.start_date <= as_of, Contract.end_date > as_of)
-    for contract in session.scalars(query if ids is None else query.where(_of(Contract, ids))):
-        contracts[contract.account_id].append(contract)
-    sponsors = _sponsors(session, ids)
-    nps, csat = _surveys(session, as_of, ids)
-    problems, requests = _tickets(session, as_of, ids)
-    out = []
-    for account in accounts:
-        row = health.get(account.external_id)
-        active = contracts.get(account.id, [])
-        try:
-            facts = contract_facts(active, as_of, settings)
-            renewal, arr = facts.renewal_date, (float(facts.arr) if facts.arr else None)
-        except TenureError:
-            renewal, arr = max((c.end_date for c in active), default=None), None
-        units = {c.units for c in active}
-        quantity = (
-            sum(float(c.quantity) for c in active if c.quantity is not None)
-            if len(units) == 1 and any(c.quantity is not None for c in active)
-            else None
-        )
-        sponsor, contacts_known = sponsors.get(account.id, (None, False))
-        out.append(
-            AccountFacts(
-                external_id=account.external_id,
-                name=account.name,
-                csm_email=owners.get(account.owner_id) if account.owner_id else None,
-                tier=account.tier.value,
-                segment=account.segment,
-                lifecycle_stage=account.lifecycle_stage,
-                health=row.health if row else None,
-                band=row.band if row else None,
-                trend=row.trend if row else None,
-                components=dict(row.components) if row else {},
-                renewal_months=row.renewal_months if row else None,
-                renewal_band=row.renewal_band if row else None,
-                renewal_date=renewal,
-                arr=row.arr if row and row.arr is not None else arr,
-                years=row.years if row else None,
-                sponsor=sponsor,
-                contacts_known=contacts_known,
-                nps=nps.get(account.external_id),
-                csat=csat.get(account.external_id),
-                usage=usage.get(account.external_id, {}),
-                contract_quantity=quantity,
-                contract_units=next(iter(units)) if len(units) == 1 else None,
-                open_problems=problems.get(account.id, 0),
-                feature_requests=requests.get(account.id, 0),
-                exemplar=_truthy((account.attributes or {}).get("exemplar")),
-            )
-        )
-    return out
-
-
-def _of(
-    model: type[Contract] | type[Contact] | type[Ticket] | type[SurveyResponse],
-    ids: Sequence[int],
-) -> ColumnElement[bool]:
-    return model.account_id.in_(list(ids))
-
-
-def _truthy(value: object) -> bool:
-    """An attribute imported from CSV is text: "true", "yes" and "1" mean yes."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "1", "y")
-    return value is True or value == 1
-
-
-def _sponsors(session: Session, ids: Sequence[int] | None) -> dict[int, tuple[str | None, bool]]:
-    """Account id -> (seniority of its most senior sponsor, whether any contact is known), of
-    these accounts (None: all)."""
-    out: dict[int, tuple[str | None, bool]] = {}
-    rank = {s: i for i, s in enumerate(SENIORITY_ORDER)}
-    query = select(Contact.account_id, Contact.seniority, Contact.is_sponsor)
-    for account_id, seniority, is_sponsor in session.execute(
-        query if ids is None else query.where(_of(Contact, ids))
-    ):
-        held, _ = out.get(account_id, (None, True))
-        if is_sponsor:
-            level = seniority.value if seniority else "unknown"
-            if held is None or rank.get(level, 99) < rank.get(held, 99):
-                held = level
-        out[account_id] = (held, True)
-    return out
-
-
-def _surveys(
-    session: Session, as_of: date, ids: Sequence[int] | None
-) -> tuple[dict[str, float], dict[str, float]]:
-    results = []
-    for kind in (SurveyKind.nps, SurveyKind.csat):
-        query = (
-            select(
-                Account.external_id,
-                func.coalesce(SurveyResponse.contact_email, SurveyResponse.external_id),
-                SurveyResponse.score,
-                SurveyResponse.responded_at,
-            )
-            .join(Account, SurveyResponse.account_id == Account.id)
-            .where(
-                SurveyResponse.kind == kind,
-                SurveyResponse.score.is_not(None),
-                SurveyResponse.responded_at >= derived.window_start(as_of, SURVEY_WINDOW_DAYS),
-                SurveyResponse.responded_at < derived.end_of(as_of),
-            )
-        )
-        rows = session.execute(query if ids is None else query.where(_of(SurveyResponse, ids)))
-        results.append(
-            derived.survey_latest(
-                (derived.SurveyRow(a, r, float(s), t) for a, r, s, t in rows),
-                as_of,
-                SURVEY_WINDOW_DAYS,
-            )
-        )
-    return results[0], results[1]
-
-
-def _tickets(
-    session: Session, as_of: date, ids: Sequence[int] | None
-) -> tuple[dict[int, int], dict[int, int]]:
-    """Per account id (of these accounts; None: all): problem tickets open at the end of the
-    day, and open feature requests."""
-    end = derived.end_of(as_of)
-    problems: dict[int, int] = defaultdict(int)
-    requests: dict[int, int] = defaultdict(int)
-    query = (
-        select(Ticket.account_id, Ticket.kind, Ticket.subject)
-        .where(Ticket.opened_at < end)
-        .where(or_(Ticket.closed_at.is_(None), Ticket.closed_at >= end))
-    )
-    for account_id, kind, subject in session.execute(
-        query if ids is None else query.where(_of(Ticket, ids))
-    ):
-        if subject and FEATURE_REQUEST.search(subject):
-            requests[account_id] += 1
-        elif kind is TicketKind.problem:
-            problems[account_id] += 1
-    return problems, requests
-
-
-def _usage(
-    warehouse: Warehouse, as_of: date, accounts: Sequence[str] | None = None
-) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = defaultdict(dict)
-    latest = warehouse.metrics.latest(
-        as_of, USAGE_WINDOW_DAYS, accounts=list(accounts) if accounts is not None else None
-    )
-    # Column by column: a dict per row costs seconds at 100,000 accounts.
-    columns = (latest.column(c).to_pylist() for c in ("account_external_id", "metric", "value"))
-    for account, metric, value in zip(*columns, strict=True):
-        if metric not in derived.DERIVED and value is not None:
-            out[account][metric] = float(value)
-    return out
-
-
-@dataclass(frozen=True)
-class SignalRow:
-    account_external_id: str
-    name: str
-    csm_email: str | None
-    kind: str
-    subject: str | None
-    evidence: str
-
-
-def account_signals(
-    session: Session,
-    warehouse: Warehouse,
-    settings: Settings,
-    as_of: date,
-    csm: str | None = None,
-    like: Sequence[str] = (),
-    library: Library | None = None,
-) -> list[SignalRow]:
-    """Every signal of every account (or of one CSM's accounts) as of a day; the quarter is
-    the 13 weeks from that day."""
-    library = library or active_library(session)
-    book = load_book(session, warehouse, settings, as_of, csm)
-    everyone: list[Comparable] = [*book.facts, *book.others]
-    known = {f.external_id for f in everyone}
-    for wanted in like:
-        if wanted not in known:
-            raise NotFound(f"--like: no account with external_id {wanted!r}")
-    compared = comparisons(everyone, library.rules, like)
-    found = compute_signals(book.facts, as_of, as_of, library.rules, compared=compared)
-    return _signal_rows(book.facts, found)
-
-
-def signals_of_account(
-    session: Session,
-    warehouse: Warehouse,
-    settings: Settings,
-    as_of: date,
-    external_id: str,
-    compared: Comparisons,
-    library: Library | None = None,
-) -> list[SignalRow]:
-    """One account's signals from its latest stored health, compared with the book through
-    `compared` (`signal_comparisons`, which a page may keep a while: it reads every account)."""
-    library = library or active_library(session)
-    book = account_book(session, warehouse, settings, as_of, external_id)
-    found = compute_signals(book.facts, as_of, as_of, library.rules, compared=compared)
-    return _signal_rows(book.facts, found)
-
-
-def _signal_rows(
-    facts: Sequence[AccountFacts], found: Mapping[str, Sequence[Signal]]
-) -> list[SignalRow]:
-    return [_signal_row(f, signal) for f in facts for signal in found.get(f.external_id, [])]
-
-
-def _signal_row(facts: AccountFacts, signal: Signal) -> SignalRow:
-    return SignalRow(
-        account_external_id=facts.external_id,
-        name=facts.name,
-        csm_email=facts.csm_email,
-        kind=signal.kind,
-        subject=signal.subject,
-        evidence=signal.evidence,
-    )
-
-
-# -- the plan ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    quarter_start: date
-    as_of: date | None = None
-    count: int | None = None
-    hours_per_week: float = HOURS_PER_WEEK
-    existing_share: float = 0.5
-    new_clients: int = 5
-    deterministic_time: float | None = None
-
-
-@dataclass
-class PlanOutcome:
-    plan: Plan
-    health: list[HealthRow]
-    signals: dict[str, list[Signal]]
-    user: User
-    warnings: list[str]
-    saved: int = 0
-
-
-def make_plan(
-    session: Session,
-    warehouse: Warehouse,
-    settings: Settings,
-    csm: str,
-    options: PlanOptions,
-    library: Library | None = None,
-) -> PlanOutcome:
-    """A CSM's plan for the quarter, keeping the tasks of that quarter already done."""
-    user = _user(session, csm)
-    library = library or active_library(session)
-    day = options.as_of or options.quarter_start
-    book = load_book(session, warehouse, settings, day, csm)
-    if not book.facts:
-        raise TenureError(
-            f"{user.email} owns no accounts: nothing to plan (give accounts an owner with a "
-            "csm_email column in `tenure import accounts`)"
-        )
-    if options.new_clients < 0:
-        raise TenureError(f"--new-clients: {options.new_clients}: must not be negative")
-    new_clients = new_clients_of(session, user, options.quarter_start)
-    onboarding = {c.client for c in new_clients}
-    existing = [f for f in book.facts if f.external_id not in onboarding]
-    # The accounts actually onboarding come first; placeholders make up the number asked for.
-    for i in range(len(new_clients), options.new_clients):
-        new_clients.append(
-            NewClient(
-                f"NEW-{i + 1}",
-                f"new client {i + 1}",
-                options.quarter_start,
-                "placeholder: a new client expected this quarter, not in Tenure yet",
-            )
-        )
-    everyone: list[Comparable] = [*book.facts, *book.others]
-    compared = comparisons(everyone, library.rules)
-    found = compute_signals(
-        book.facts, day, options.quarter_start, library.rules, compared=compared
-    )
-    request = PlanRequest(
-        quarter_start=options.quarter_start,
-        as_of=options.as_of,
-        hours_per_week=options.hours_per_week,
-        existing_share=options.existing_share,
-        count=options.count,
-        new_clients=new_clients,
-        done=[
-            _kept(t, options.quarter_start)
-            for t in _tasks(session, user, options.quarter_start)
-            if t.is_done
-        ],
-        deterministic_time=options.deterministic_time,
-    )
-    plan = plan_quarter(existing, found, library, request)
-    return PlanOutcome(plan, book.health, found, user, book.warnings)
-
-
-def new_clients_of(session: Session, user: User, quarter_start: date) -> list[NewClient]:
-    """The CSM's accounts to onboard this quarter: in lifecycle stage `onboarding`, or a
-    client from a day inside the quarter (`customer_since`), by start day. Onboarding starts
-    on their first day, or the quarter's start when that came earlier."""
-    qe = quarter_end(quarter_start)
-    starts_here = Account.customer_since.between(quarter_start, qe)
-    query = (
-        select(Account)
-        .where(Account.owner_id == user.id)
-        .where(or_(Account.lifecycle_stage == ONBOARDING_STAGE, starts_here))
-    )
-    out = []
-    for account in session.scalars(query):
-        since = account.customer_since
-        start = max(since or quarter_start, quarter_start)
-        if account.lifecycle_stage == ONBOARDING_STAGE:
-            why = "lifecycle stage onboarding" + (f", a client since {since}" if since else "")
-        else:
-            why = f"a new client from {since}"
-        out.append(NewClient(account.external_id, account.name, start, why))
-    return sorted(out, key=lambda c: (c.start, c.client))
-
-
-def _kept(task: Task, quarter_start: date) -> PlannedActivity:
-    """A done task as a fixed part of the new plan, in the week it was done."""
-    done_on = task.done_on or task.start
-    week = min(max((done_on - quarter_start).days // 7, 0), WEEKS - 1)
-    notes = f"done on {done_on.isoformat()}" + (f". {task.notes}" if task.notes else "")
-    return PlannedActivity(
-        reference=task.reference,
-        client=task.client,
-        category=task.category,
-        signals=tuple(task.signals),
-        description=task.description,
-        purpose=task.purpose,
-        results=task.results,
-        measurement=task.measurement,
-        duration_hours=task.duration_hours,
-        deadline=task.deadline,
-        start=quarter_start + timedelta(days=7 * week),
-        dependencies=tuple(task.dependencies),
-        notes=notes,
-        week=week,
-        value=task.value,
-        done=True,
-        onboarding=task.onboarding,
-        activity=task.activity,
-        why=task.why,
-    )
-
-
-# Tasks made outside the planner (a detractor's survey follow-up, a QBR meeting's agreed
-# actions) are commitments to a client: re-planning the quarter never drops them.
-KEPT_ON_REPLAN = ("detractor_follow_up", "qbr_action")
-
-
-def save_plan(session: Session, outcome: PlanOutcome, quarter_start: date) -> int:
-    """Turn the plan into the CSM's tasks for the quarter: open tasks of an earlier plan are
-    replaced, done ones (and those made outside the planner) kept. Returns how many tasks
-    were written."""
-    user = outcome.user
-    session.execute(
-        delete(Task).where(
-            Task.owner_id == user.id,
-            Task.quarter_start == quarter_start,
-            Task.status == "open",
-            Task.activity.not_in(KEPT_ON_REPLAN),
-        )
-    )
-    ids = dict(session.execute(select(Account.external_id, Account.id)).tuples().all())
-    written = 0
-    for activity in [*outcome.plan.activities, *outcome.plan.onboarding]:
-        if activity.done:
-            continue
-        session.add(
-            Task(
-                owner_id=user.id,
-                quarter_start=quarter_start,
-                reference=activity.reference,
-                account_id=ids.get(activity.client),
-                client=activity.client,
-                onboarding=activity.onboarding,
-                category=activity.category,
-                activity=activity.activity,
-                signals=list(activity.signals),
-                description=activity.description,
-                purpose=activity.purpose,
-                results=activity.results,
-                measurement=activity.measurement,
-                duration_hours=activity.duration_hours,
-                deadline=activity.deadline,
-                start=activity.start,
-                dependencies=list(activity.dependencies),
-                notes=activity.notes,
-                why=activity.why,
-                value=activity.value,
-                status="open",
-            )
-        )
-        written += 1
-    session.flush()
-    outcome.saved = written
-    return written
-
-
-def save_plan_recorded(
-    session: Session,
-    outcome: PlanOutcome,
-    quarter_start: date,
-    by: User | None,
-    options: Mapping[str, object],
-    via: str,
-) -> int:
-    """`save_plan` with its audit entry (`plan.save`) in the same unit of work: the open tasks
-    it replaced, the tasks after, and the options the plan was made with. The API and the web
-    app both save through here, so their entries have one shape."""
-    csm = outcome.user.email
-    before = [t.reference for t in list_tasks(session, csm, quarter_start, "open")]
-    written = save_plan(session, outcome, quarter_start)
-    after = [t.reference for t in list_tasks(session, csm, quarter_start)]
-    record_change(
-        session,
-        by,
-        "plan.save",
-        f"plan:{csm}:{quarter_start.isoformat()}",
-        {"open_tasks": before},
-        {"tasks": after, "options": dict(options)},
-        via=via,
-    )
-    return written
-
-
-# -- tasks -------------------------------------------------------------------------------------
-
-
-def _tasks(session: Session, user: User, quarter_start: date) -> list[Task]:
-    return list(
-        session.scalars(
-            select(Task)
-            .where(Task.owner_id == user.id, Task.quarter_start == quarter_start)
-            .order_by(Task.start, Task.reference)
-        )
-    )
-
-
-def list_tasks(
-    session: Session,
-    csm: str | None = None,
-    quarter_start: date | None = None,
-    status: str | None = None,
-) -> list[Task]:
-    query = select(Task).join(User, Task.owner_id == User.id).options(selectinload(Task.owner))
-    if csm is not None:
-        query = query.where(Task.owner_id == _user(session, csm).id)
-    if quarter_start is not None:
-        query = query.where(Task.quarter_start == quarter_start)
-    if status is not None:
-        if status not in ("open", "done"):
-            raise TenureError(f"--status: {status!r}: open or done")
-        query = query.where(Task.status == status)
-    query = query.order_by(User.email, Task.quarter_start, Task.start, Task.reference)
-    return list(session.scalars(query))
-
-
-def find_task(
-    session: Session, task: str, csm: str | None = None, quarter_start: date | None = None
-) -> Task:
-    """A task by its id, or by its reference (the latest quarter's, narrowed by CSM)."""
-    if task.isdigit():
-        found = session.get(Task, int(task))
-        if found is None:
-            raise NotFound(f"no task with id {task}")
-        return found
-    query = select(Task).where(Task.reference == task)
-    if csm is not None:
-        query = query.where(Task.owner_id == _user(session, csm).id)
-    if quarter_start is not None:
-        query = query.where(Task.quarter_start == quarter_start)
-    matches = list(session.scalars(query.order_by(Task.quarter_start.desc())))
-    if not matches:
-        raise NotFound(f"no task with reference {task!r}")
-    latest = [t for t in matches if t.quarter_start == matches[0].quarter_start]
-    if len(latest) > 1:
-        owners = ", ".join(sorted(t.owner.email for t in latest))
-        raise TenureError(f"{task}: several CSMs have this task ({owners}): add --csm EMAIL")
-    return latest[0]
-
-
-def mark_done(session: Session, task: Task, day: date) -> Task:
-    task.status = "done"
-    task.done_on = day
-    session.flush()
-    return task
-
-
-def reopen(session: Session, task: Task) -> Task:
-    task.status = "open"
-    task.done_on = None
-    session.flush()
-    return task
-
-
-def change_task_recorded(
-    session: Session, by: User, task: Task, done_on: date | None, via: str
-) -> TaskRead:
-    """Mark a task done on `done_on`, or open again when None, with its audit entry
-    (`task.done` / `task.reopen`, the task before and after). The API and the plan page both
-    change tasks through here. The caller has checked `require_may_plan_for`."""
-    before = task_read(task)
-    if done_on is None:
-        reopen(session, task)
-    else:
-        mark_done(session, task, done_on)
-    after = task_read(task)
-    action = "task.reopen" if done_on is None else "task.done"
-    record_change(session, by, action, f"task:{task.id}", before, after, via=via)
-    return after
+from tenure.plans.tasks import (
+    change_task_recorded,
+    find_task,
+    list_tasks,
+    mark_done,
+    reopen,
+    tasks_of,
+)
+
+__all__ = [
+    "Book",
+    "FEATURE_REQUEST",
+    "KEPT_ON_REPLAN",
+    "LibraryLoaded",
+    "ONBOARDING_STAGE",
+    "PlanOptions",
+    "PlanOutcome",
+    "SENIORITY_ORDER",
+    "SURVEY_WINDOW_DAYS",
+    "SignalRow",
+    "USAGE_WINDOW_DAYS",
+    "account_book",
+    "account_signals",
+    "active_library",
+    "active_source",
+    "change_task_recorded",
+    "comparison_facts",
+    "find_task",
+    "list_tasks",
+    "load_book",
+    "load_library",
+    "make_plan",
+    "mark_done",
+    "new_clients_of",
+    "reopen",
+    "save_plan",
+    "save_plan_recorded",
+    "signal_comparisons",
+    "signals_of_account",
+    "tasks_of",
+    "user_of",
+]

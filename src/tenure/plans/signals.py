@@ -16,7 +16,7 @@ from typing import NamedTuple, Protocol
 
 QUARTER_DAYS = 91  # 13 weeks
 
-# The kinds the issue names, then the ones playbooks also trigger on.
+# The kinds docs/plans.md lists for planning, then the ones playbooks also trigger on.
 KINDS = (
     "renewal_in_quarter",
     "renewal_at_risk",

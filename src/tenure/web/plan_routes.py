@@ -230,7 +230,7 @@ def plan_xlsx(
     csm: Annotated[str | None, Query(max_length=320)] = None,
     quarter_start: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    """The saved plan as a workbook: "Plan" and "Onboarding" (the issue's columns plus each
+    """The saved plan as a workbook: "Plan" and "Onboarding" (the plan's columns plus each
     task's status), "Weeks", and "Health" (the CSM's book as of today)."""
     owner = _csm(db, identity.user, csm)
     if owner is None:
