@@ -187,8 +187,11 @@ def handoff(session: Session, settings: Settings, action: AgentAction, agent: Us
             lane=lane,
             summary=summary,
             evidence=list(action.evidence),
-            author=agent,
+            # Tenure approves the internal email (the agent owns no account, so it may not
+            # approve as itself); the hand-off names the agent as its author.
+            author=None,
         )
+        row.author = agent.email
         return f"handoff:{row.id}"
     row = Handoff(
         account_id=account.id,
