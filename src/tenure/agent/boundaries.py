@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from tenure.kit.errors import TenureError
 
 # What the agent may do at all; every other action is refused.
-KINDS = ("task", "draft", "handoff_support", "handoff_sales", "handoff_product")
+KINDS = ("task", "draft", "survey", "handoff_support", "handoff_sales", "handoff_product")
+# The one team each hand-off goes to.
+HANDOFF_TEAMS = {
+    "handoff_support": "support",
+    "handoff_sales": "sales",
+    "handoff_product": "product",
+}
 
 
 @dataclass(frozen=True)
@@ -110,3 +116,19 @@ def check_recipient(email: str | None, opted_out: Collection[str]) -> None:
         raise TenureError("the draft has no recipient")
     if email.lower() in {e.lower() for e in opted_out}:
         raise BoundaryError("send_to_opted_out", email)
+
+
+def check_handoff(kind: str, team: object, evidence: Collection[str]) -> None:
+    """Refuse a hand-off to another team than its own (support problems to support, a
+    qualified expansion to sales, feature requests to product), or one without evidence."""
+    lane = HANDOFF_TEAMS.get(kind)
+    if lane is None:
+        raise TenureError(f"{kind!r} is not a hand-off (hand-offs: {', '.join(HANDOFF_TEAMS)})")
+    if team is not None and team != lane:
+        raise BoundaryError(_BY_TEAM[lane], f"{kind} goes to {lane}, not to {team}")
+    if not [e for e in evidence if str(e).strip()]:
+        raise TenureError(f"a hand-off to {lane} carries its evidence: this one has none")
+
+
+# The boundary a hand-off sent to the wrong team would cross.
+_BY_TEAM = {"support": "answer_ticket", "sales": "open_deal", "product": "promise_feature"}

@@ -82,6 +82,7 @@ def build(session: Session, account: Account, day: date) -> list[Line]:
             lines.append(
                 Line("goals", f"{item.text} ({state})", f"brief:{item.id}", _iso(item.due))
             )
+    lines += _goals(session, account, day)
     lines += _stakeholders(session, account, end, items)
     for item in items:
         if item.section == "promise":
@@ -122,6 +123,34 @@ def build(session: Session, account: Account, day: date) -> list[Line]:
                 _iso(handoff.created_at.date()),
             )
         )
+    return lines
+
+
+def _goals(session: Session, account: Account, day: date) -> list[Line]:
+    """The account's success goals from the goals domain, the earliest first (its first
+    milestone is the first-value milestone), each with where its progress comes from."""
+    from tenure.goals import service as goals
+
+    lines = []
+    for i, goal in enumerate(goals.account_goals(session, account)):
+        if goal.created_at.date() > day:
+            continue
+        read = goals.goal_read(goal, None, day, first_goal=i == 0)
+        unit = f" {read.unit}" if read.unit else ""
+        measured = f"metric {read.metric}" if read.metric else "recorded by the CSM"
+        text = (
+            f"{read.title}: {read.measure}, target {read.target:g}{unit} by "
+            f"{read.due_date.isoformat()} ({read.status}, {measured})"
+        )
+        first = next((m for m in read.milestones if m.first_value), None)
+        if first is not None:
+            state = (
+                f"reached {first.reached_on.isoformat()}"
+                if first.reached_on and first.reached_on <= day
+                else (f"due {first.due_date.isoformat()}" if first.due_date else "open")
+            )
+            text += f"; first-value milestone: {first.title} ({state})"
+        lines.append(Line("goals", text, f"goal:{goal.id}", read.due_date.isoformat()))
     return lines
 
 

@@ -3,7 +3,7 @@ draft, a hand-off or a survey, each with its idempotency key (account, play, win
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from tenure.agent.triggers import Trigger
 DECIDED_BY = {
     "task": "create_task",
     "draft": "draft_message",
+    "survey": "schedule_survey",
     "handoff_support": "handoff_support",
     "handoff_sales": "handoff_sales",
     "handoff_product": "handoff_product",
@@ -52,9 +53,10 @@ def propose(
     trigger: Trigger,
     plays: Mapping[str, str],
     recipient: Recipient | None,
+    sponsors: Sequence[str] = (),
 ) -> list[Proposal]:
-    """What the agent does about one trigger. A missing survey is a task for the CSM (the
-    agent schedules no survey campaign itself)."""
+    """What the agent does about one trigger. A missing survey is a task for the CSM and,
+    when the account has sponsors with an email, a survey campaign for them (`sponsors`)."""
 
     def make(kind: str, rule: str, activity: str | None = None, **payload: Any) -> Proposal:
         play = f"{trigger.kind}.{kind}"
@@ -93,6 +95,14 @@ def propose(
                 to_name=recipient.name,
                 subject=draft.subject,
                 body=draft.body,
+            )
+        )
+    if trigger.kind == "survey_missing" and sponsors:
+        out.append(
+            make(
+                "survey",
+                "survey_missing: an NPS survey to the account's sponsors",
+                to=sorted(sponsors),
             )
         )
     if trigger.kind == "paid_like_free":

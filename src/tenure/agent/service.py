@@ -18,11 +18,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenure.agent import brief, links, llm
-from tenure.agent.boundaries import BoundaryError, check_action, check_recipient, check_text
+from tenure.agent.boundaries import (
+    BoundaryError,
+    check_action,
+    check_handoff,
+    check_recipient,
+    check_text,
+)
 from tenure.agent.drafts import Draft
 from tenure.agent.mandate import DEFAULT_FILE, Mandate, default_source, parse_mandate
 from tenure.agent.plays import Proposal, Recipient, propose
-from tenure.agent.triggers import Answer, Goal, Seen, Sponsor, detect, state_of
+from tenure.agent.triggers import Answer, Seen, Sponsor, detect, state_of
 from tenure.audit.service import record_change
 from tenure.config import Settings
 from tenure.kit.dates import utc_now
@@ -33,7 +39,6 @@ from tenure.models import (
     AgentMandate,
     AgentRun,
     AgentState,
-    BriefItem,
     Contact,
     Role,
     SurveyResponse,
@@ -54,6 +59,8 @@ DONE = ("done", "approved")
 COUNTED = (*WAITING, *DONE)
 TOUCHES = (TimelineKind.email, TimelineKind.call, TimelineKind.meeting, TimelineKind.message)
 ANSWERS_DAYS = 400
+# A survey invitation this recent means the account is not surveyed again yet.
+SURVEY_REST_DAYS = 90
 
 
 # -- the service identity and the mandate ------------------------------------------------------
@@ -213,7 +220,7 @@ def run(
             customer_since=account.customer_since,
             answers=extra.answers.get(account.id, ()),
             sponsors=extra.sponsors.get(account.id, ()),
-            goals=extra.goals.get(account.id, ()),
+            goals=links.first_value_goal(session, account, day),
             last_answer=extra.last_answer.get(account.id),
         )
         before, before_day = previous.get(account.id, (None, None))
@@ -236,6 +243,7 @@ def run(
                 trigger,
                 mandate.plays,
                 contact,
+                _surveyable(extra, account.id, day),
             ):
                 _handle(
                     session,
@@ -275,10 +283,10 @@ def run(
 class _Extra:
     answers: dict[int, list[Answer]] = field(default_factory=lambda: defaultdict(list))
     last_answer: dict[int, date] = field(default_factory=dict)
+    last_invited: dict[int, date] = field(default_factory=dict)
     sponsors: dict[int, list[Sponsor]] = field(default_factory=lambda: defaultdict(list))
     contacts: dict[int, list[Contact]] = field(default_factory=lambda: defaultdict(list))
     names: dict[int, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
-    goals: dict[int, list[Goal]] = field(default_factory=lambda: defaultdict(list))
 
 
 def _end_of(day: date) -> datetime:
@@ -288,7 +296,7 @@ def _end_of(day: date) -> datetime:
 def _extra(
     session: Session, warehouse: Warehouse, settings: Settings, day: date, ids: Sequence[int]
 ) -> _Extra:
-    """Survey answers, sponsors (with their last product event), contacts and goals."""
+    """Survey answers, sponsors (with their last product event) and contacts."""
     out = _Extra()
     if not ids:
         return out
@@ -318,6 +326,14 @@ def _extra(
             )
         )
         out.last_answer[response.account_id] = answered
+    invited = session.execute(
+        select(SurveyResponse.account_id, func.max(SurveyResponse.sent_at))
+        .where(SurveyResponse.account_id.in_(list(ids)), SurveyResponse.sent_at < end)
+        .group_by(SurveyResponse.account_id)
+    )
+    for account_id, sent_at in invited:
+        if sent_at is not None:
+            out.last_invited[account_id] = sent_at.astimezone(UTC).date()
     contacts = list(
         session.scalars(
             select(Contact).where(Contact.account_id.in_(list(ids))).order_by(Contact.id)
@@ -333,14 +349,17 @@ def _extra(
             out.sponsors[contact.account_id].append(
                 Sponsor(contact.email, contact.name, last_active.get(contact.user_id or ""))
             )
-    for item in session.scalars(
-        select(BriefItem).where(BriefItem.account_id.in_(list(ids)), BriefItem.section == "goal")
-    ):
-        if item.due is not None:
-            out.goals[item.account_id].append(
-                Goal(f"goal-{item.id}", item.text, item.due, item.done)
-            )
     return out
+
+
+def _surveyable(extra: _Extra, account_id: int, day: date) -> list[str]:
+    """The sponsors a survey may go to: none while the account's last survey is under
+    SURVEY_REST_DAYS old (its answers may still come, and the surveys domain reminds
+    non-responders), so a client is never surveyed twice in a row."""
+    invited = extra.last_invited.get(account_id)
+    if invited is not None and (day - invited).days < SURVEY_REST_DAYS:
+        return []
+    return [s.email for s in extra.sponsors.get(account_id, ()) if s.email]
 
 
 def _recipient(contacts: Sequence[Contact], triggers: Sequence[Any]) -> Recipient | None:
@@ -442,6 +461,12 @@ def _open_task_for(session: Session, account: Account, proposal: Proposal) -> Ta
         return next((t for t in made if proposal.trigger.label in t.signals), None)
     if proposal.activity is None:
         return None
+    if proposal.trigger.kind == "detractor":
+        # The surveys domain makes its own follow-up task for an answer it collected: that
+        # one answers the trigger already.
+        follow_up = links.follow_up_task(session, proposal.trigger.window)
+        if follow_up is not None:
+            return follow_up
     return session.scalar(
         select(Task)
         .where(
@@ -648,6 +673,13 @@ def guard(session: Session, action: AgentAction) -> None:
             action.payload.get("to"), links.opted_out(session, [action.payload.get("to")])
         )
         check_text(f"{action.payload.get('subject', '')}\n{action.payload.get('body', '')}")
+    elif action.kind == "survey":
+        sponsors = [str(e) for e in action.payload.get("to") or []]
+        out = links.opted_out(session, sponsors)
+        if not [e for e in sponsors if e not in out]:
+            check_recipient(sponsors[0] if sponsors else None, out)
+    elif action.kind.startswith("handoff_"):
+        check_handoff(action.kind, action.payload.get("team"), action.evidence)
 
 
 def perform(
@@ -688,6 +720,24 @@ def perform(
             action.expires_on = day + timedelta(
                 days=active_mandate(session).approvals.expire_after_days
             )
+    elif action.kind == "survey":
+        mandate = active_mandate(session)
+        alone = (
+            approver is None
+            and action.decision == "auto"
+            and mandate.decision("send_message") == "auto"
+        )
+        if action.message_ref is None:
+            action.message_ref = links.schedule_survey(session, settings, action, agent)
+        if approver is not None:
+            links.approve_survey(session, settings, action, approver)
+            action.status = "approved"
+        elif alone:
+            links.approve_survey(session, settings, action, None)
+            action.status = "done"
+        else:
+            action.status = "awaiting_approval"
+            action.expires_on = day + timedelta(days=mandate.approvals.expire_after_days)
     elif action.kind.startswith("handoff_"):
         action.message_ref = links.handoff(session, settings, action, agent)
         action.status = "done"
