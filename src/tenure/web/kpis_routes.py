@@ -201,7 +201,11 @@ def cohorts_page(
         return render(request, "kpis_cohorts.html", {**context, "forecast_problem": error.message})
     series, legend = page.forecast_series(forecast.survivors, period_months)
     curve = [r for r in forecast.survivors if r["cohort"] == forecast.survivors[0]["cohort"]]
-    chart = line_chart(series, "Customers of each cohort, observed and projected")
+    chart = line_chart(
+        series,
+        "Customers of each cohort, observed and projected",
+        x_ticks=page.period_ticks(series),
+    )
     context.update(fit=forecast.fit_record(), curve=curve, chart=chart, legend=legend)
     return render(request, "kpis_cohorts.html", context)
 
