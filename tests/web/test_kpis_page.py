@@ -413,3 +413,23 @@ def test_a_fit_at_the_search_limit_is_explained_in_words(browser, app, cli):
     shown = cli("retention", "forecast", "--period-months", "1", "--as-of", "2026-11-23").stderr
     assert found.group(0) in shown
     assert "every customer looks alike" in shown
+
+
+@pytest.mark.slow
+def test_the_calibration_page_reads_the_backtest_churn_train_stored(
+    browser, app, initialised, files, monkeypatch
+):
+    _twelve(files, initialised)
+    _snapshots(app.state.settings)
+    initialised("churn", "train", "--as-of", "2026-07-15")
+    rows = initialised("churn", "backtest", "--as-of", "2026-07-15", "--format", "json").json()
+
+    def refit(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("the page refitted the backtest instead of reading the stored one")
+
+    monkeypatch.setattr(churn_service, "history", refit)
+    html = browser("viewer").get("/backtest/calibration", headers=HTMX).text
+    assert "by <code>tenure churn train</code>" in html
+    for row in rows:  # the same numbers as `tenure churn backtest` on the training day
+        assert f"{row['model']} · AUC {row['auc']:,.3f}" in html
+    assert churn_service.load_model(app.state.settings).backtest_rows == rows

@@ -406,12 +406,17 @@ def churn_calibration(request: Request, db: DbDep, _identity: IdentityDep) -> Re
         )
         return churn_service.backtest(hist)
 
-    try:
-        rows, at = kept(request, db, ("churn-backtest", stamp), rerun)
-    except TenureError as error:
-        return render(request, "kpis_backtest_calibration.html", {"missing": error.message})
+    if model.backtest_rows is not None and model.backtest_at is not None:
+        # Computed by `churn train` on the same history: the page reads it, no refit.
+        rows, at, stored = model.backtest_rows, model.backtest_at, True
+    else:
+        try:
+            rows, at = kept(request, db, ("churn-backtest", stamp), rerun)
+        except TenureError as error:
+            return render(request, "kpis_backtest_calibration.html", {"missing": error.message})
+        stored = False
     return render(
         request,
         "kpis_backtest_calibration.html",
-        {"missing": None, "rows": rows, "model": model, "computed_at": at},
+        {"missing": None, "rows": rows, "model": model, "computed_at": at, "stored": stored},
     )
