@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tenure.kit.errors import TenureError
-from tenure.retention.sbg import fit
+from tenure.retention.sbg import fit, limit_note
 
 # Table 1 of "How to project customer retention": survivors of 1,000 customers at the start
 # of years 0..8. The paper fits years 1-7 (the first eight counts) and projects the rest.
@@ -80,3 +80,15 @@ def test_recovers_the_parameters_of_simulated_cohorts() -> None:
 def test_bad_survivors_are_refused(survivors: list[int], message: str) -> None:
     with pytest.raises(TenureError, match=message):
         fit([survivors])
+
+
+def test_a_fit_at_the_limit_is_explained_with_what_the_data_says() -> None:
+    # Half the cohort leaves in the first period and nobody after: two kinds of customer.
+    model = fit([[100, 50, 50, 50, 50]])
+    assert model.at_limit
+    note = limit_note(model)
+    assert note is not None
+    assert "two kinds of customer" in note
+    assert "50.0% of a cohort leaves in its first period" in note  # 50 of the 100
+    assert "100.0% of those still there renew" in note  # the 50 left all stayed
+    assert limit_note(fit([[100, 99, 98, 97]])) is None  # an inside optimum needs no note

@@ -16,7 +16,8 @@ from tenure.health.service import snapshot_store
 from tenure.health.snapshots import SNAPSHOT_SCHEMA
 from tenure.retention import churn_service
 from tenure.retention import service as retention
-from tenure.retention.cohorts import cohort_label
+from tenure.retention.book import add_months
+from tenure.retention.cohorts import cohort_label, survivors_by_cohort
 from tenure.retention.evaluation import wilson
 from tenure.warehouse import Warehouse
 from tenure.web import kpis as page
@@ -361,3 +362,74 @@ def test_a_cohort_is_placed_on_its_first_day():
             assert cohort_label(start, grain) == cohort_label(day, grain)
             assert start.day == 1
     assert page.cohort_start("2025-Q2") == date(2025, 4, 1)
+
+
+def test_the_cohort_chart_labels_the_days_it_plots(browser, app):
+    html = browser("viewer").get("/kpis/cohorts", params={"cohort": "year"}).text
+    state = app.state
+    with state.database.sessions() as session:
+        forecast = retention.forecast_book(session, state.settings, date(2026, 11, 23), "year", 12)
+    # Each point sits on its cohort's first day plus whole periods of 12 months.
+    plotted = {
+        add_months(page.cohort_start(r["cohort"]), 12 * r["period"]) for r in forecast.survivors
+    }
+    svg = html[html.index('aria-label="Customers of each cohort') :]
+    svg = svg[: svg.index("</svg>")]
+    ticks = re.findall(
+        r'<text class="axis" x="([\d.]+)" y="212" text-anchor="middle">([^<]+)<', svg
+    )
+    days = [d.strftime("%b %Y") for d in sorted(plotted)]
+    labels = [label for _, label in ticks]
+    # At most 8 labels, each a day a point sits on, from the first point to the last.
+    assert 2 <= len(labels) <= 8
+    assert set(labels) <= set(days)
+    assert (labels[0], labels[-1]) == (days[0], days[-1])
+    vertices = {
+        float(p.split(",")[0])
+        for points in re.findall(r'<polyline class="line [^"]*" points="([^"]+)"', svg)
+        for p in points.split()
+    }
+    assert {float(x) for x, _ in ticks} <= vertices  # every label stands under a plotted point
+
+
+def test_a_fit_at_the_search_limit_is_explained_in_words(browser, app, cli):
+    # Yearly cohorts counted month by month: a steady, low churn that leaves beta at its bound.
+    params = {"cohort": "year", "period_months": 1}
+    html = browser("viewer").get("/kpis/cohorts", params=params).text
+    state = app.state
+    with state.database.sessions() as session:
+        table, _ = retention.cohorts(session, state.settings, date(2026, 11, 23), "year", 1)
+    observed = [v for v in survivors_by_cohort(table).values() if len(v) >= 2]
+    # The same share of those there leaving each period: lost over customer-periods at risk.
+    lost = sum(v[0] - v[-1] for v in observed)
+    at_risk = sum(sum(v[:-1]) for v in observed)
+    marker = 'id="limit-note">'
+    note = text_of(html[html.index(marker) + len(marker) :].split("</p>")[0])
+    found = re.search(r"([\d.]+)% of a cohort leaves in its first period", note)
+    assert found is not None
+    assert float(found.group(1)) / 100 == pytest.approx(lost / at_risk, abs=0.002)
+    assert "stopped at the edge of the search" in note
+    assert "every customer looks alike" in note
+    shown = cli("retention", "forecast", "--period-months", "1", "--as-of", "2026-11-23").stderr
+    assert found.group(0) in shown
+    assert "every customer looks alike" in shown
+
+
+@pytest.mark.slow
+def test_the_calibration_page_reads_the_backtest_churn_train_stored(
+    browser, app, initialised, files, monkeypatch
+):
+    _twelve(files, initialised)
+    _snapshots(app.state.settings)
+    initialised("churn", "train", "--as-of", "2026-07-15")
+    rows = initialised("churn", "backtest", "--as-of", "2026-07-15", "--format", "json").json()
+
+    def refit(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("the page refitted the backtest instead of reading the stored one")
+
+    monkeypatch.setattr(churn_service, "history", refit)
+    html = browser("viewer").get("/backtest/calibration", headers=HTMX).text
+    assert "by <code>tenure churn train</code>" in html
+    for row in rows:  # the same numbers as `tenure churn backtest` on the training day
+        assert f"{row['model']} · AUC {row['auc']:,.3f}" in html
+    assert churn_service.load_model(app.state.settings).backtest_rows == rows

@@ -70,8 +70,10 @@ def line_chart(
     label: Callable[[float], str] = compact,
     width: int = WIDTH,
     height: int = HEIGHT,
+    x_ticks: Sequence[date] | None = None,
 ) -> Markup:
-    """Lines over dates; gaps where a value is missing; coloured zones behind (health bands)."""
+    """Lines over dates; gaps where a value is missing; coloured zones behind (health bands).
+    `x_ticks`: the dates to label (those the data sits on), instead of evenly spaced days."""
     values = [v for s in series for _, v in s.points if v is not None]
     days = sorted({d for s in series for d, _ in s.points})
     if not values or not days:
@@ -107,7 +109,7 @@ def line_chart(
                 f'y2="{y(tick):.1f}"/><text class="axis" x="{LEFT - 6}" y="{y(tick) + 4:.1f}" '
                 f'text-anchor="end">{escape(label(tick))}</text>'
             )
-    for day in _date_ticks(first, last):
+    for day in x_ticks if x_ticks is not None else _date_ticks(first, last):
         parts.append(
             f'<text class="axis" x="{x(day):.1f}" y="{height - 8}" text-anchor="middle">'
             f"{escape(_date_label(day, span))}</text>"

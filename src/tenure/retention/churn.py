@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -249,6 +249,11 @@ class ChurnModel:
     positives: int
     backtest: list[dict[str, Any]] = field(default_factory=list)
     sklearn_version: str = sklearn.__version__
+    # The backtest's full rows (calibration tables included) and when they were computed, kept
+    # so the backtest page reads them instead of rerunning every fold. None on a model pickled
+    # before they were kept: a class attribute, so unpickling an older model still works.
+    backtest_rows: list[dict[str, Any]] | None = None
+    backtest_at: datetime | None = None
 
     @property
     def best(self) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
+from tenure.kit.dates import utc_now
 from tenure.kit.errors import TenureError
 from tenure.models import Account, Contact, SurveyResponse, Ticket, TimelineEntry, TimelineKind
 from tenure.retention import health_data, service
@@ -207,7 +208,9 @@ def train_model(hist: History, as_of: date, folds: int = 4) -> ChurnModel:
     """Both models on all the history, with the backtest that says which to trust."""
     obs = hist.observations
     model = train(hist.features, obs["churned"], hist.options, as_of, obs["account"])
-    model.backtest = summary_of(backtest(hist, folds))
+    rows = backtest(hist, folds)
+    model.backtest = summary_of(rows)
+    model.backtest_rows, model.backtest_at = rows, utc_now()
     return model
 
 

@@ -17,6 +17,7 @@ from tenure.kit.output import OutputFormat, emit, emit_parts, to_json
 from tenure.retention import service
 from tenure.retention.book import add_months
 from tenure.retention.kpis import GROUP_KEYS, KpiReport
+from tenure.retention.sbg import limit_note
 
 retention_app = typer_app("Retention analytics: cohorts, sBG forecasts and the renewal forecast.")
 
@@ -234,12 +235,17 @@ def forecast_command(
             forecast = service.forecast_book(
                 session, cli.settings, day, cohort.value, period_months, periods
             )
+    note = limit_note(forecast.model)
+    if note:
+        # A message, not data: it goes to stderr so the table, CSV or JSON stays parseable.
+        typer.echo(f"note: {note}", err=True)
     if fmt is OutputFormat.json:
         # The sBG parameters at the top, next to the survivors (the command's documented shape).
         sys.stdout.buffer.write(to_json(forecast.as_json()) + b"\n")
         sys.stdout.flush()
         return
-    parts = {"fit": [forecast.fit_record()], "survivors": forecast.survivors}
+    fit_row = {k: v for k, v in forecast.fit_record().items() if k != "limit_note"}
+    parts = {"fit": [fit_row], "survivors": forecast.survivors}
     if fmt is OutputFormat.table:
         parts = {k: _table(v) for k, v in parts.items()}
     emit_parts(parts, fmt)

@@ -61,6 +61,37 @@ class SbgFit:
         return [size * self.survival(t) for t in range(periods + 1)]
 
 
+def limit_note(model: SbgFit) -> str | None:
+    """What a fit stopped at the search's edge still says, in plain words; None when the
+    optimiser found an inside optimum. Alpha and beta then mean nothing on their own, but the
+    curve they draw is still the best fit to the data, so the note quotes the curve."""
+    if not model.at_limit:
+        return None
+    edge = LIMIT - 1e-3
+    logs = (float(np.log(model.alpha)), float(np.log(model.beta)))
+    if any(v > edge for v in logs):
+        # A large alpha + beta is a narrow Beta: no measurable spread between customers.
+        why = (
+            "every customer looks alike, the same share leaving each period, so retention "
+            "does not rise with time"
+        )
+    elif all(v < -edge for v in logs):
+        why = (
+            "the history looks like two kinds of customer, those who leave in their first "
+            "period and those who never leave"
+        )
+    else:
+        why = "the history is too short or too even to tell how customers differ"
+    first = model.churn_probability(1)
+    later = model.retention_rate(2)
+    return (
+        f"α and β stopped at the edge of the search, so they are not figures to quote: {why}. "
+        f"What the fit does say: {first:.1%} of a cohort leaves in its first period, and "
+        f"{later:.1%} of those still there renew at the end of the second. More cohorts or "
+        "more periods of history will pin the model down."
+    )
+
+
 def check_survivors(survivors: Sequence[float], where: str = "survivors") -> list[float]:
     """The counts as floats, or a TenureError naming the first bad one."""
     values = [float(v) for v in survivors]

@@ -119,6 +119,7 @@ class ForecastRead(BaseModel):
     cohorts: int
     periods_observed: int
     at_limit: bool
+    limit_note: str | None = None  # at the search's limit: what the fit still says, in words
     survivors: list[ProjectedRead]
 
 

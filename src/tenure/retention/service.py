@@ -28,7 +28,7 @@ from tenure.retention.renewals import (
     RenewalForecast,
     forecast_renewals,
 )
-from tenure.retention.sbg import SbgFit, fit
+from tenure.retention.sbg import SbgFit, fit, limit_note
 from tenure.retention.surveys import SurveyRecord
 from tenure.retention.value import first_value_dates
 from tenure.warehouse import Warehouse
@@ -218,6 +218,7 @@ class Forecast:
             "cohorts": self.model.cohorts,
             "periods_observed": self.model.periods,
             "at_limit": self.model.at_limit,
+            "limit_note": limit_note(self.model),
             "survivors": self.survivors,
         }
 

@@ -386,3 +386,13 @@ def forecast_series(
         ]
         legend.append((name, css))
     return series, legend
+
+
+def period_ticks(series: Sequence[Series], most: int = 8) -> list[date]:
+    """The dates the forecast's points sit on (each cohort's start plus whole periods), at most
+    `most` of them evenly picked, so the axis labels name days the chart plots."""
+    days = sorted({d for s in series for d, _ in s.points})
+    if len(days) <= most:
+        return days
+    step = (len(days) - 1) / (most - 1)
+    return sorted({days[round(i * step)] for i in range(most)})

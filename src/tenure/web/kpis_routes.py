@@ -201,7 +201,11 @@ def cohorts_page(
         return render(request, "kpis_cohorts.html", {**context, "forecast_problem": error.message})
     series, legend = page.forecast_series(forecast.survivors, period_months)
     curve = [r for r in forecast.survivors if r["cohort"] == forecast.survivors[0]["cohort"]]
-    chart = line_chart(series, "Customers of each cohort, observed and projected")
+    chart = line_chart(
+        series,
+        "Customers of each cohort, observed and projected",
+        x_ticks=page.period_ticks(series),
+    )
     context.update(fit=forecast.fit_record(), curve=curve, chart=chart, legend=legend)
     return render(request, "kpis_cohorts.html", context)
 
@@ -402,12 +406,17 @@ def churn_calibration(request: Request, db: DbDep, _identity: IdentityDep) -> Re
         )
         return churn_service.backtest(hist)
 
-    try:
-        rows, at = kept(request, db, ("churn-backtest", stamp), rerun)
-    except TenureError as error:
-        return render(request, "kpis_backtest_calibration.html", {"missing": error.message})
+    if model.backtest_rows is not None and model.backtest_at is not None:
+        # Computed by `churn train` on the same history: the page reads it, no refit.
+        rows, at, stored = model.backtest_rows, model.backtest_at, True
+    else:
+        try:
+            rows, at = kept(request, db, ("churn-backtest", stamp), rerun)
+        except TenureError as error:
+            return render(request, "kpis_backtest_calibration.html", {"missing": error.message})
+        stored = False
     return render(
         request,
         "kpis_backtest_calibration.html",
-        {"missing": None, "rows": rows, "model": model, "computed_at": at},
+        {"missing": None, "rows": rows, "model": model, "computed_at": at, "stored": stored},
     )
