@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tenure.config import Settings
 from tenure.health import derived
-from tenure.health.book import score_book, unscored
+from tenure.health.book_scoring import score_book, unscored
 from tenure.health.explain import standing, summary, whole
 from tenure.health.inputs import Needed, measure_values
 from tenure.health.scorecards import (

@@ -20,7 +20,7 @@ from tenure.config import Settings
 from tenure.kit.errors import TenureError
 from tenure.models import Account, Contact, SurveyResponse, Ticket, TimelineEntry, TimelineKind
 from tenure.retention import health_data, service
-from tenure.retention.book import add_months
+from tenure.retention.book_facts import add_months
 from tenure.retention.churn import ChurnModel, backtest_predictions, evaluate, summary_of, train
 from tenure.retention.churn_features import (
     ChurnOptions,

@@ -15,7 +15,7 @@ from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError
 from tenure.kit.output import OutputFormat, emit, emit_parts, to_json
 from tenure.retention import service
-from tenure.retention.book import add_months
+from tenure.retention.book_facts import add_months
 from tenure.retention.kpis import GROUP_KEYS, KpiReport
 
 retention_app = typer_app("Retention analytics: cohorts, sBG forecasts and the renewal forecast.")
