@@ -14,8 +14,8 @@ import pytest
 
 from tenure.health.service import snapshot_store
 from tenure.health.snapshots import SNAPSHOT_SCHEMA
-from tenure.retention import churn_service
 from tenure.retention import service as retention
+from tenure.retention.churn import service as churn_service
 from tenure.retention.cohorts import cohort_label
 from tenure.retention.evaluation import wilson
 from tenure.warehouse import Warehouse
