@@ -1,4 +1,4 @@
-"""`tenure kpis`, `tenure retention ...` and (in churn_cli) `tenure churn ...`."""
+"""`tenure kpis`, `tenure retention ...` and (in churn/cli.py) `tenure churn ...`."""
 
 from __future__ import annotations
 
