@@ -50,7 +50,7 @@ def main() -> None:
 
     from tenure.config import Settings
     from tenure.database import Database
-    from tenure.retention import churn_service
+    from tenure.retention.churn import service as churn_service
     from tenure.warehouse import Warehouse
 
     settings = Settings()

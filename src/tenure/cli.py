@@ -35,7 +35,7 @@ SUBCOMMANDS = (
         "tenure.health.cli:health_app",
         "Health scores: the dashboard (no sub-command), compute snapshots, explain a score.",
     ),
-    Lazy("health backtest", "tenure.retention.churn_cli:health_backtest"),
+    Lazy("health backtest", "tenure.retention.churn.cli:health_backtest"),
     Lazy(
         "scorecard",
         "tenure.health.cli:scorecard_app",
@@ -54,7 +54,7 @@ SUBCOMMANDS = (
     ),
     Lazy(
         "churn",
-        "tenure.retention.churn_cli:churn_app",
+        "tenure.retention.churn.cli:churn_app",
         "The churn model: learn from past renewals which accounts leave, test it on later "
         "ones, score today's accounts.",
     ),

@@ -12,8 +12,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from tenure.retention.book import AccountRecord, Book, ContractRecord, add_months
-from tenure.retention.churn_features import FeatureData
+from tenure.retention.book_facts import AccountRecord, Book, ContractRecord, add_months
+from tenure.retention.churn.features import FeatureData
 
 
 @dataclass

@@ -17,7 +17,7 @@ from tenure.retention.backtest import (
     turned_red,
     weighted,
 )
-from tenure.retention.book import Book, ContractRecord
+from tenure.retention.book_facts import Book, ContractRecord
 from tenure.retention.evaluation import wilson
 
 D = date.fromisoformat

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from tenure.kit.errors import TenureError
-from tenure.retention.book import AccountRecord, Book, ContractRecord
-from tenure.retention.churn import Design, backtest_predictions, evaluate, train
-from tenure.retention.churn_features import (
+from tenure.retention.book_facts import AccountRecord, Book, ContractRecord
+from tenure.retention.churn.core import Design, backtest_predictions, evaluate, train
+from tenure.retention.churn.features import (
     ChurnOptions,
     FeatureData,
     build_features,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tenure.kit.errors import TenureError
-from tenure.retention.book import AccountRecord, Book, ContractRecord
+from tenure.retention.book_facts import AccountRecord, Book, ContractRecord
 from tenure.retention.cohorts import cohort_label, cohort_table, survivors_by_cohort
 from tenure.retention.renewals import (
     forecast_renewals,

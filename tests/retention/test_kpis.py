@@ -8,7 +8,13 @@ from decimal import Decimal
 import pytest
 
 from tenure.kit.errors import TenureError
-from tenure.retention.book import AccountRecord, Book, ContractRecord, add_months, in_one_currency
+from tenure.retention.book_facts import (
+    AccountRecord,
+    Book,
+    ContractRecord,
+    add_months,
+    in_one_currency,
+)
 from tenure.retention.kpis import (
     KpiInputs,
     churn_by_kind,

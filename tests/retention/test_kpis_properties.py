@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tenure.retention.book import Book, ContractRecord
+from tenure.retention.book_facts import Book, ContractRecord
 from tenure.retention.kpis import movements
 
 ORIGIN = date(2025, 1, 1)

@@ -14,9 +14,9 @@ import pytest
 
 from tenure.health.service import snapshot_store
 from tenure.health.snapshots import SNAPSHOT_SCHEMA
-from tenure.retention import churn_service
 from tenure.retention import service as retention
-from tenure.retention.book import add_months
+from tenure.retention.book_facts import add_months
+from tenure.retention.churn import service as churn_service
 from tenure.retention.cohorts import cohort_label, survivors_by_cohort
 from tenure.retention.evaluation import wilson
 from tenure.warehouse import Warehouse

@@ -24,8 +24,8 @@ from tenure.kit.errors import TenureError
 from tenure.kit.output import stderr
 from tenure.migrate import upgrade
 from tenure.models import Account, ApiToken, Role, Task, User
-from tenure.retention.churn_features import ChurnOptions
-from tenure.retention.churn_service import default_observation_dates
+from tenure.retention.churn.features import ChurnOptions
+from tenure.retention.churn.service import default_observation_dates
 from tenure.server import serve
 from tenure.usage import service as usage
 from tenure.usage.service import day_range

@@ -20,7 +20,6 @@ from tenure.models import (
     Task,
     User,
 )
-from tenure.plans.book_facts import load_book, user_of
 from tenure.plans.defaults import EXISTING_SHARE, NEW_CLIENTS
 from tenure.plans.libraries import active_library
 from tenure.plans.planner import (
@@ -31,6 +30,7 @@ from tenure.plans.planner import (
     PlanRequest,
     plan_quarter,
 )
+from tenure.plans.planner_book import load_book, user_of
 from tenure.plans.playbooks import Library
 from tenure.plans.scheduler import WEEKS
 from tenure.plans.signals import (

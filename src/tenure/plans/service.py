@@ -4,7 +4,7 @@ The public face of the plans domain, which the CLI, the API and the web import. 
 lives in a module named for what it holds:
 
 - `libraries`: the playbook libraries (the active one, storing a new version);
-- `book_facts`: loading the book, each account's facts as of a day and their signals;
+- `planner_book`: loading the book, each account's facts as of a day and their signals;
 - `planning`: making the quarter's plan (re-planning around done tasks) and saving it;
 - `tasks`: listing, finding, marking done and reopening tasks.
 
@@ -14,7 +14,13 @@ command or request owns the unit of work.
 
 from __future__ import annotations
 
-from tenure.plans.book_facts import (
+from tenure.plans.libraries import (
+    LibraryLoaded,
+    active_library,
+    active_source,
+    load_library,
+)
+from tenure.plans.planner_book import (
     FEATURE_REQUEST,
     SENIORITY_ORDER,
     SURVEY_WINDOW_DAYS,
@@ -28,12 +34,6 @@ from tenure.plans.book_facts import (
     signal_comparisons,
     signals_of_account,
     user_of,
-)
-from tenure.plans.libraries import (
-    LibraryLoaded,
-    active_library,
-    active_source,
-    load_library,
 )
 from tenure.plans.planning import (
     KEPT_ON_REPLAN,

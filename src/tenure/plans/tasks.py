@@ -13,7 +13,7 @@ from tenure.models import (
     Task,
     User,
 )
-from tenure.plans.book_facts import user_of
+from tenure.plans.planner_book import user_of
 from tenure.plans.schemas import TaskRead, task_read
 
 

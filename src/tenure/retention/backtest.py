@@ -26,7 +26,7 @@ import numpy.typing as npt
 from scipy.optimize import minimize
 from scipy.special import log_expit
 
-from tenure.retention.book import Book
+from tenure.retention.book_facts import Book
 from tenure.retention.evaluation import auc, wilson
 
 BANDS = ("red", "amber", "green")

@@ -1,4 +1,4 @@
-"""`tenure kpis`, `tenure retention ...` and (in churn_cli) `tenure churn ...`."""
+"""`tenure kpis`, `tenure retention ...` and (in churn/cli.py) `tenure churn ...`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError
 from tenure.kit.output import OutputFormat, emit, emit_parts, to_json
 from tenure.retention import service
-from tenure.retention.book import add_months
+from tenure.retention.book_facts import add_months
 from tenure.retention.kpis import GROUP_KEYS, KpiReport
 from tenure.retention.sbg import limit_note
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from tenure.kit.errors import TenureError
-from tenure.retention.book import ZERO, Book, add_months
+from tenure.retention.book_facts import ZERO, Book, add_months
 from tenure.retention.kpis import ratio
 
 COHORT_MONTHS = {"month": 1, "quarter": 3, "year": 12}

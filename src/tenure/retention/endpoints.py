@@ -12,10 +12,11 @@ from fastapi import APIRouter, Query, Request
 from tenure.db import SessionDep
 from tenure.kit.bounds import MAX_WINDOW_DAYS, Day
 from tenure.kit.dates import utc_today
-from tenure.retention import churn_service, service
+from tenure.retention import service
 from tenure.retention.backtest import LEAD_DAYS
-from tenure.retention.book import add_months
-from tenure.retention.churn_features import ChurnOptions
+from tenure.retention.book_facts import add_months
+from tenure.retention.churn import service as churn_service
+from tenure.retention.churn.features import ChurnOptions
 from tenure.retention.schemas import (
     ChurnBacktestRead,
     ChurnScoreRead,

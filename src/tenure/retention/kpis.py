@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tenure.kit.errors import TenureError
-from tenure.retention.book import (
+from tenure.retention.book_facts import (
     ZERO,
     AccountRecord,
     Book,

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from tenure.kit.dates import whole_months_between
-from tenure.retention.book import ZERO, AccountRecord, Book
+from tenure.retention.book_facts import ZERO, AccountRecord, Book
 from tenure.retention.kpis import ratio
 
 WINDOWS = (90, 180)

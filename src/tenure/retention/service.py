@@ -17,7 +17,7 @@ from tenure.kit.files import read_header, read_rows
 from tenure.models import Account, Contract, SurveyResponse, User
 from tenure.retention.backtest import LEAD_DAYS, HealthBacktest, renewal_outcomes
 from tenure.retention.backtest import health_backtest as run_health_backtest
-from tenure.retention.book import AccountRecord, Book, ContractRecord, in_one_currency
+from tenure.retention.book_facts import AccountRecord, Book, ContractRecord, in_one_currency
 from tenure.retention.cohorts import CohortPeriod, cohort_table, survivors_by_cohort
 from tenure.retention.health_data import band_lookup, has_snapshots, snapshot_records
 from tenure.retention.kpis import KpiInputs, KpiReport, kpis

@@ -32,7 +32,7 @@ import pyarrow as pa
 from tenure.kit.dates import utc_today
 from tenure.usage import log
 from tenure.usage.events import EVENT_COLUMNS, EVENT_SCHEMA, LOG_SCHEMA
-from tenure.usage.tables import StateFile
+from tenure.usage.state_file import StateFile
 from tenure.warehouse.tables import PartitionedParquetTable
 
 DEDUP_DAYS = 35

@@ -12,8 +12,8 @@ from fastapi.staticfiles import StaticFiles
 def install(app: FastAPI) -> None:
     from tenure.audit.endpoints import router as audit_router
     from tenure.kit.errors import ERROR_RESPONSES
+    from tenure.web.routers import routers
     from tenure.web.templating import STATIC
-    from tenure.web.views import routers
 
     app.include_router(audit_router, prefix="/api/v1", responses=ERROR_RESPONSES)
     for router in routers():

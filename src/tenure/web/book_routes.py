@@ -13,7 +13,7 @@ from tenure.book import query as book
 from tenure.kit.output import csv_text
 from tenure.models import Role
 from tenure.web import alerts, book_table
-from tenure.web.book import csm_choices
+from tenure.web.csm_choices import csm_choices
 from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render

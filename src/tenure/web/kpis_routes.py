@@ -18,11 +18,11 @@ from tenure.accounts.service import account_names
 from tenure.kit.charts import Interval, interval_chart, line_chart, waterfall_chart
 from tenure.kit.dates import utc_now
 from tenure.kit.errors import TenureError
-from tenure.retention import churn_service
 from tenure.retention import service as retention
 from tenure.retention.backtest import LEAD_DAYS, MIN_FIT
-from tenure.retention.book import Book
+from tenure.retention.book_facts import Book
 from tenure.retention.churn import ChurnModel
+from tenure.retention.churn import service as churn_service
 from tenure.retention.cohorts import COHORT_MONTHS
 from tenure.retention.kpis import GROUPINGS, KpiReport
 from tenure.web import kpis as page

@@ -35,8 +35,8 @@ from tenure.plans.schemas import PlanCreate
 from tenure.plans.signals import quarter_end
 from tenure.users.auth import require_may_plan_for
 from tenure.users.service import require_by_email
-from tenure.web import book
 from tenure.web import plan as plan_view
+from tenure.web.csm_choices import csm_choices
 from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today, warehouse_of
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render
@@ -98,7 +98,7 @@ def _csm(db: Session, user: User, csm: str | None) -> User | None:
     (a CSM, or anyone who owns accounts); None lets a manager choose."""
     if csm and csm.strip():
         return require_by_email(db, csm.strip())
-    if user.role is Role.csm or any(email == user.email for email, _ in book.csm_choices(db)):
+    if user.role is Role.csm or any(email == user.email for email, _ in csm_choices(db)):
         return user
     return None
 
@@ -187,7 +187,7 @@ def _body_context(db: Session, user: User, owner: User, quarter_start: date) -> 
 def _page_context(db: Session, user: User, csm: str | None, quarter: str | None) -> dict[str, Any]:
     quarter_start = _quarter(quarter)
     owner = _csm(db, user, csm)
-    csms = book.csm_choices(db)
+    csms = csm_choices(db)
     if owner is not None and all(email != owner.email for email, _ in csms):
         csms = [(owner.email, owner.name), *csms]  # e.g. a CSM whose accounts all moved on
     context: dict[str, Any] = {

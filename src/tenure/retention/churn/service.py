@@ -21,9 +21,15 @@ from tenure.kit.dates import utc_now
 from tenure.kit.errors import TenureError
 from tenure.models import Account, Contact, SurveyResponse, Ticket, TimelineEntry, TimelineKind
 from tenure.retention import health_data, service
-from tenure.retention.book import add_months
-from tenure.retention.churn import ChurnModel, backtest_predictions, evaluate, summary_of, train
-from tenure.retention.churn_features import (
+from tenure.retention.book_facts import add_months
+from tenure.retention.churn.core import (
+    ChurnModel,
+    backtest_predictions,
+    evaluate,
+    summary_of,
+    train,
+)
+from tenure.retention.churn.features import (
     ChurnOptions,
     FeatureData,
     build_features,

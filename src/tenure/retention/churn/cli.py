@@ -9,9 +9,10 @@ import typer
 
 from tenure.kit.cli import AsOfOption, CliContext, FormatOption, context, parse_date, typer_app
 from tenure.kit.output import OutputFormat, emit, emit_parts, stderr
-from tenure.retention import churn_service, service
+from tenure.retention import service
 from tenure.retention.backtest import LEAD_DAYS
-from tenure.retention.churn_features import ChurnOptions
+from tenure.retention.churn import service as churn_service
+from tenure.retention.churn.features import ChurnOptions
 from tenure.retention.cli import shown
 
 churn_app = typer_app(

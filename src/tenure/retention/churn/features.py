@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
-from tenure.retention.book import AccountRecord, Book
+from tenure.retention.book_facts import AccountRecord, Book
 
 CATEGORICAL = ("segment", "industry")
 # Attributes that describe the outcome or the account's current state rather than its past

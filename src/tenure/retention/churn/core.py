@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from tenure.kit.errors import TenureError
 from tenure.kit.numbers import human
-from tenure.retention.churn_features import CATEGORICAL, ChurnOptions
+from tenure.retention.churn.features import CATEGORICAL, ChurnOptions
 from tenure.retention.evaluation import auc, brier, calibration, top_lift
 
 MODELS = ("logistic", "boosting")
