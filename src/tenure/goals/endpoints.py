@@ -18,7 +18,9 @@ from tenure.goals.schemas import (
     MilestoneUpdate,
     ProgressCreate,
 )
+from tenure.kit.bounds import Day
 from tenure.kit.dates import utc_today
+from tenure.kit.path_bounds import PathId
 from tenure.models import Goal, User
 from tenure.users.auth import CurrentUser, require_can_write
 
@@ -41,7 +43,7 @@ def list_goals(
     session: SessionDep,
     _user: CurrentUser,
     external_id: str,
-    as_of: date | None = None,
+    as_of: Day | None = None,
 ) -> list[GoalRead]:
     return service.goals_of(session, request.app.state.warehouse, external_id, as_of or utc_today())
 
@@ -60,7 +62,7 @@ def add_goal(
 
 @router.patch("/goals/{goal_id}", response_model=GoalRead)
 def change_goal(
-    request: Request, session: SessionDep, user: CurrentUser, goal_id: int, data: GoalUpdate
+    request: Request, session: SessionDep, user: CurrentUser, goal_id: PathId, data: GoalUpdate
 ) -> GoalRead:
     goal = _writable(session, user, goal_id)
     before = _read(request, goal)
@@ -71,7 +73,7 @@ def change_goal(
 
 @router.post("/goals/{goal_id}/progress", response_model=GoalRead, status_code=201)
 def add_progress(
-    request: Request, session: SessionDep, user: CurrentUser, goal_id: int, data: ProgressCreate
+    request: Request, session: SessionDep, user: CurrentUser, goal_id: PathId, data: ProgressCreate
 ) -> GoalRead:
     goal = _writable(session, user, goal_id)
     before = _read(request, goal)
@@ -87,8 +89,8 @@ def change_milestone(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    goal_id: int,
-    position: int,
+    goal_id: PathId,
+    position: PathId,
     data: MilestoneUpdate,
 ) -> GoalRead:
     goal = _writable(session, user, goal_id)

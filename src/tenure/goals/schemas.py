@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from tenure.accounts.schemas import Text
+from tenure.kit.bounds import Day, Measure
 
 GOAL_STATUSES = ("open", "achieved", "dropped")
 
@@ -23,8 +24,8 @@ OptionalText = Annotated[
 
 class MilestoneCreate(BaseModel):
     title: Text
-    due_date: date | None = None
-    reached_on: date | None = None
+    due_date: Day | None = None
+    reached_on: Day | None = None
 
 
 class GoalCreate(BaseModel):
@@ -33,10 +34,10 @@ class GoalCreate(BaseModel):
     metric: OptionalText = Field(
         default=None, description="A metric in the metrics series that measures it, if any."
     )
-    baseline: float | None = None
-    target: float
+    baseline: Measure | None = None
+    target: Measure
     unit: OptionalText = None
-    due_date: date
+    due_date: Day
     milestones: list[MilestoneCreate] = Field(
         default_factory=list,
         description="In order; the first of an account's first goal is its first-value milestone.",
@@ -45,8 +46,8 @@ class GoalCreate(BaseModel):
 
 class GoalUpdate(BaseModel):
     status: str | None = Field(default=None, description="open, achieved or dropped.")
-    target: float | None = None
-    due_date: date | None = None
+    target: Measure | None = None
+    due_date: Day | None = None
 
     @model_validator(mode="after")
     def _known_status(self) -> GoalUpdate:
@@ -56,15 +57,15 @@ class GoalUpdate(BaseModel):
 
 
 class ProgressCreate(BaseModel):
-    value: float
-    on: date | None = Field(default=None, description="Day of the reading; default today.")
+    value: Measure
+    on: Day | None = Field(default=None, description="Day of the reading; default today.")
     note: Annotated[
         Annotated[str, Field(max_length=2000)] | None, BeforeValidator(lambda v: _strip(v) or None)
     ] = None
 
 
 class MilestoneUpdate(BaseModel):
-    reached_on: date | None = Field(description="Day it was reached; null: not reached.")
+    reached_on: Day | None = Field(description="Day it was reached; null: not reached.")
 
 
 class MilestoneRead(BaseModel):

@@ -57,3 +57,7 @@ SmallCount = Annotated[int, Field(ge=0, le=10_000)]
 
 # How many activities or new clients a plan may ask for: far above any quarter a CSM works.
 MAX_PLAN_COUNT = 10_000
+
+# A measured or target value (a goal's baseline, target, reading): finite, so every stored value
+# can be charted and written as JSON.
+Measure = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]

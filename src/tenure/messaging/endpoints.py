@@ -15,6 +15,7 @@ from tenure.audit.service import record_change
 from tenure.config import Settings
 from tenure.db import Database, SessionDep
 from tenure.kit.errors import Forbidden, NotFound
+from tenure.kit.path_bounds import PathId
 from tenure.kit.periodic import Periodic, running
 from tenure.messaging import schemas, service
 from tenure.models import Account, Contact, Message, Role, User
@@ -83,7 +84,7 @@ def list_messages(
 
 
 @router.get("/messages/{message_id}", response_model=schemas.MessageText)
-def show_message(session: SessionDep, user: CurrentUser, message_id: int) -> schemas.MessageText:
+def show_message(session: SessionDep, user: CurrentUser, message_id: PathId) -> schemas.MessageText:
     """One message with its text and HTML."""
     message = service.get_message(session, message_id)
     service.require_visible(user, message)
@@ -124,7 +125,7 @@ def draft_messages(
 
 @router.patch("/messages/{message_id}", response_model=schemas.MessageText)
 def edit_message(
-    session: SessionDep, user: CurrentUser, message_id: int, data: schemas.MessageUpdate
+    session: SessionDep, user: CurrentUser, message_id: PathId, data: schemas.MessageUpdate
 ) -> schemas.MessageText:
     """Change a draft's subject, text or HTML (the HTML is sanitised)."""
     message = service.get_message(session, message_id)
@@ -149,7 +150,7 @@ def _act(
 
 @router.post("/messages/{message_id}/approve", response_model=schemas.MessageRead)
 def approve_message(
-    request: Request, session: SessionDep, user: CurrentUser, message_id: int
+    request: Request, session: SessionDep, user: CurrentUser, message_id: PathId
 ) -> schemas.MessageRead:
     """Approve for sending; the author of a client message cannot approve it."""
     settings = request.app.state.settings
@@ -163,7 +164,9 @@ def approve_message(
 
 
 @router.post("/messages/{message_id}/cancel", response_model=schemas.MessageRead)
-def cancel_message(session: SessionDep, user: CurrentUser, message_id: int) -> schemas.MessageRead:
+def cancel_message(
+    session: SessionDep, user: CurrentUser, message_id: PathId
+) -> schemas.MessageRead:
     """Cancel a message not sent yet."""
     return _act(
         session, user, message_id, "message.cancel", lambda m: service.cancel(session, m, user)

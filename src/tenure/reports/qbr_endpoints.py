@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
@@ -12,6 +11,7 @@ from tenure.accounts.schemas import Text
 from tenure.accounts.service import get_account
 from tenure.audit.service import record_change
 from tenure.db import SessionDep
+from tenure.kit.bounds import Day
 from tenure.kit.dates import utc_today
 from tenure.reports import qbr, qbr_render
 from tenure.reports.qbr_meeting import AgreedAction, log_meeting
@@ -21,18 +21,18 @@ router = APIRouter(tags=["qbr"])
 
 
 class QbrRequest(BaseModel):
-    quarter_start: date
+    quarter_start: Day
     format: Literal["pdf", "html", "json"] = "pdf"
-    as_of: date | None = None
+    as_of: Day | None = None
 
 
 class ActionCreate(BaseModel):
     text: Text
-    due: date
+    due: Day
 
 
 class MeetingCreate(BaseModel):
-    on: date | None = None
+    on: Day | None = None
     summary: str = Field(default="", max_length=2000)
     actions: list[ActionCreate] = Field(min_length=1)
 
@@ -43,7 +43,20 @@ class MeetingRead(BaseModel):
     tasks: list[str] = Field(description="References of the tasks the actions became.")
 
 
-@router.post("/accounts/{external_id}/qbr", response_model=None)
+@router.post(
+    "/accounts/{external_id}/qbr",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The pack: a PDF, an HTML page, or its frozen figures as JSON.",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def make_qbr(
     request: Request, session: SessionDep, user: CurrentUser, external_id: str, data: QbrRequest
 ) -> Response:
