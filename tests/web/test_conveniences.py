@@ -30,10 +30,11 @@ def test_an_unknown_page_is_an_html_404_and_the_api_keeps_json(anonymous: TestCl
     assert "there is no page at /nowhere" in page.text
     api = anonymous.get("/api/v1/nowhere", headers={"Accept": "text/html"})
     assert api.status_code == 404
-    assert api.json() == {"detail": "Not Found"}
+    # The API's one error shape, whatever the client accepts.
+    assert api.json() == {"detail": "Not Found", "problems": []}
     plain = anonymous.get("/nowhere")
     assert plain.status_code == 404
-    assert plain.json() == {"detail": "Not Found"}
+    assert plain.json() == {"detail": "Not Found", "problems": []}
 
 
 def test_did_you_mean_for_a_wrong_account_id_or_csm(browser, initialised):
