@@ -15,7 +15,8 @@ from typing import Any
 
 from tenure.agent.boundaries import BOUNDARIES
 from tenure.kit.errors import TenureError
-from tenure.kit.toml_lines import Path, key_lines, line_of
+from tenure.kit.toml_check import TomlChecker, syntax_problem
+from tenure.kit.toml_lines import Path
 
 DECISIONS = ("auto", "approve", "forbid")
 MODES = ("shadow", "act")
@@ -125,48 +126,37 @@ def default_mandate() -> Mandate:
     return parse_mandate(default_source(), DEFAULT_FILE)
 
 
-class _Check:
-    def __init__(self, text: str, file: str):
-        self.file = file
-        self.lines = key_lines(text)
-        self.problems: list[str] = []
+class _Check(TomlChecker):
+    """The shared checker (`FILE:LINE: name: why`) with the mandate's own value rules."""
 
-    def problem(self, path: Path, why: str) -> None:
-        line = line_of(self.lines, path)
-        where = f"{self.file}:{line}" if line else self.file
-        self.problems.append(f"{where}: {'.'.join(str(p) for p in path)}: {why}")
+    def at(self, path: Path, why: str) -> None:
+        self.problem(path, None, why)
 
-    def table(self, data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    def section(self, data: Mapping[str, Any], key: str) -> dict[str, Any]:
         value = data.get(key, {})
         if not isinstance(value, dict):
-            self.problem((key,), "should be a table")
+            self.at((key,), "should be a table")
             return {}
         return value
 
     def known(self, data: Mapping[str, Any], allowed: Sequence[str], path: Path) -> None:
         for key in data:
             if key not in allowed:
-                self.problem((*path, key), f"unknown key; expected one of {', '.join(allowed)}")
+                self.at((*path, key), f"unknown key; expected one of {', '.join(allowed)}")
 
     def whole(self, data: Mapping[str, Any], key: str, path: Path, default: int) -> int:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            self.problem((*path, key), f"{value!r} is not a whole number 0 or above")
+            self.at((*path, key), f"{value!r} is not a whole number 0 or above")
             return default
         return value
 
-    def number(self, data: Mapping[str, Any], key: str, path: Path, default: float) -> float:
+    def amount(self, data: Mapping[str, Any], key: str, path: Path, default: float) -> float:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            self.problem((*path, key), f"{value!r} is not a number 0 or above")
+            self.at((*path, key), f"{value!r} is not a number 0 or above")
             return default
         return float(value)
-
-
-def _syntax(error: tomllib.TOMLDecodeError, file: str) -> str:
-    found = re.search(r"at line (\d+)", str(error))
-    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error)) or "invalid TOML"
-    return f"{file}:{found.group(1)}: {message} (bad TOML)" if found else f"{file}: {message}"
 
 
 def parse_mandate(text: str, file: str = "<mandate>", version: int = 0) -> Mandate:
@@ -174,49 +164,49 @@ def parse_mandate(text: str, file: str = "<mandate>", version: int = 0) -> Manda
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise TenureError(f"{file}: mandate refused", problems=[_syntax(error, file)]) from None
-    check = _Check(text, file)
+        problems = [syntax_problem(error, text, file)]
+        raise TenureError(f"{file}: mandate refused", problems=problems) from None
+    check = _Check(text, file, "mandate refused")
     sections = ("description", "mode", "actions", "limits", "quiet", "approvals", "triggers")
     check.known(data, (*sections, "plays"), ())
     mode = data.get("mode", "shadow")
     if mode not in MODES:
-        check.problem(("mode",), f"{mode!r}: one of {', '.join(MODES)}")
+        check.at(("mode",), f"{mode!r}: one of {', '.join(MODES)}")
         mode = "shadow"
-    actions = _actions(check, check.table(data, "actions"))
-    limits_table = check.table(data, "limits")
+    actions = _actions(check, check.section(data, "actions"))
+    limits_table = check.section(data, "limits")
     check.known(limits_table, ("messages_per_account_per_week", "messages_per_day"), ("limits",))
     limits = Limits(
         check.whole(limits_table, "messages_per_account_per_week", ("limits",), 1),
         check.whole(limits_table, "messages_per_day", ("limits",), 25),
     )
-    quiet_table = check.table(data, "quiet")
+    quiet_table = check.section(data, "quiet")
     check.known(quiet_table, ("during_open_incident", "days_after_last_touch"), ("quiet",))
     incident = quiet_table.get("during_open_incident", True)
     if not isinstance(incident, bool):
-        check.problem(("quiet", "during_open_incident"), f"{incident!r} is not true or false")
+        check.at(("quiet", "during_open_incident"), f"{incident!r} is not true or false")
         incident = True
     quiet = Quiet(incident, check.whole(quiet_table, "days_after_last_touch", ("quiet",), 3))
-    approvals_table = check.table(data, "approvals")
+    approvals_table = check.section(data, "approvals")
     check.known(approvals_table, ("expire_after_days", "on_expiry"), ("approvals",))
     on_expiry = approvals_table.get("on_expiry", "cancel")
     if on_expiry not in ("cancel", "keep"):
-        check.problem(("approvals", "on_expiry"), f"{on_expiry!r}: cancel or keep")
+        check.at(("approvals", "on_expiry"), f"{on_expiry!r}: cancel or keep")
         on_expiry = "cancel"
     approvals = Approvals(
         check.whole(approvals_table, "expire_after_days", ("approvals",), 7), on_expiry
     )
-    triggers = _triggers(check, check.table(data, "triggers"))
-    plays = check.table(data, "plays")
+    triggers = _triggers(check, check.section(data, "triggers"))
+    plays = check.section(data, "plays")
     check.known(plays, TRIGGERS, ("plays",))
     for key, value in plays.items():
         if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9_]{0,63}$", value):
-            check.problem(("plays", key), f"{value!r} is not an activity key (snake_case)")
+            check.at(("plays", key), f"{value!r} is not an activity key (snake_case)")
     description = data.get("description", "")
     if not isinstance(description, str):
-        check.problem(("description",), f"{description!r} is not a string")
+        check.at(("description",), f"{description!r} is not a string")
         description = ""
-    if check.problems:
-        raise TenureError(f"{file}: mandate refused", problems=check.problems)
+    check.refuse()
     return Mandate(
         mode,
         actions,
@@ -235,16 +225,16 @@ def _actions(check: _Check, table: Mapping[str, Any]) -> dict[str, str]:
     out = dict.fromkeys(ACTIONS, "approve")
     for key, value in table.items():
         if key in BOUNDARIES:
-            check.problem(
+            check.at(
                 ("actions", key),
                 f"a hard boundary no mandate can lift: the agent {BOUNDARIES[key].why}",
             )
             continue
         if key not in ACTIONS:
-            check.problem(("actions", key), f"unknown action; expected one of {', '.join(ACTIONS)}")
+            check.at(("actions", key), f"unknown action; expected one of {', '.join(ACTIONS)}")
             continue
         if value not in DECISIONS:
-            check.problem(("actions", key), f"{value!r}: one of {', '.join(DECISIONS)}")
+            check.at(("actions", key), f"{value!r}: one of {', '.join(DECISIONS)}")
             continue
         out[key] = value
     return out
@@ -261,7 +251,7 @@ def _triggers(check: _Check, table: Mapping[str, Any]) -> TriggerRules:
         or not windows
         or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in windows)
     ):
-        check.problem((*path, "renewal_windows"), f"{windows!r}: a list of days above 0")
+        check.at((*path, "renewal_windows"), f"{windows!r}: a list of days above 0")
         windows = list(defaults.renewal_windows)
     values: dict[str, Any] = {"renewal_windows": tuple(sorted(set(windows), reverse=True))}
     for name in names:
@@ -271,11 +261,11 @@ def _triggers(check: _Check, table: Mapping[str, Any]) -> TriggerRules:
         if isinstance(default, str):
             given = table[name]
             if not isinstance(given, str) or not given:
-                check.problem((*path, name), f"{given!r} is not a metric name")
+                check.at((*path, name), f"{given!r} is not a metric name")
             else:
                 values[name] = given
         elif isinstance(default, int):
             values[name] = check.whole(table, name, path, default)
         else:
-            values[name] = check.number(table, name, path, default)
+            values[name] = check.amount(table, name, path, default)
     return TriggerRules(**values)
