@@ -20,7 +20,6 @@ from tenure.accounts.schemas import (
     TimelineCreate,
     TimelineRead,
 )
-from tenure.book.query import BookQuery, matching_ids
 from tenure.config import Settings
 
 # Re-exported: the planner still reads contract facts from here.
@@ -121,6 +120,10 @@ def list_accounts(
 ) -> list[AccountRead]:
     """The book as records, in name order: which accounts and in what order come from the book
     read model (the same filters as the book page), the records from the accounts."""
+    # Imported here: the read model brings the scorecards and NumPy, which `accounts show`
+    # (this module's other door) never needs and would pay for on every call.
+    from tenure.book.query import BookQuery, matching_ids
+
     where = where or AccountFilter()
     if (
         where.csm_email

@@ -23,7 +23,6 @@ from tenure.health.dashboard import (
     StoredHealth,
     dashboard,
     latest_health,
-    renewal_band,
     stored_health,
     stored_rows,
 )
@@ -38,6 +37,7 @@ from tenure.health.scorecard_store import (
     known_metrics,
     load_scorecard,
 )
+from tenure.health.scorecards import renewal_band
 from tenure.health.why import Why, why
 
 __all__ = [
