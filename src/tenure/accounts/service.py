@@ -200,8 +200,8 @@ def account_story(
 
 
 def _latest_metrics(warehouse: Warehouse, external_id: str, as_of: date) -> list[MetricRead]:
-    rows = warehouse.metrics.latest(as_of, METRICS_WINDOW_DAYS, accounts=[external_id])
-    return [MetricRead(**row) for row in rows.to_pylist()]
+    rows = warehouse.metrics.latest_rows(as_of, METRICS_WINDOW_DAYS, [external_id])
+    return [MetricRead(**row) for row in rows]
 
 
 def _open_tickets(session: Session, account: Account, as_of: date) -> list[TicketRead]:
