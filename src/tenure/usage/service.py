@@ -433,9 +433,12 @@ __all__ = [
     "ACCOUNTS_SCHEMA",
     "CONTACTS_SCHEMA",
     "DailyRun",
+    "EmbeddedSource",
     "MetricRun",
     "compute_metrics",
+    "load_catalogue",
     "load_intake",
     "metrics_from_events",
+    "source_for",
     "usage_stats",
 ]
