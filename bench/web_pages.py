@@ -87,7 +87,7 @@ def build(data: Path, accounts: int, today: date) -> None:
     from tenure.migrate import upgrade
     from tenure.models import Account, AccountHealth, Scorecard, User
     from tenure.users.security import hash_password
-    from tenure.warehouse import METRIC_SCHEMA, Warehouse
+    from tenure.warehouse import Warehouse, metric_schema
 
     rng = np.random.default_rng(7)
     settings = Settings(data_dir=data)
@@ -205,7 +205,7 @@ def build(data: Path, accounts: int, today: date) -> None:
                     "date": [day] * len(external),
                     "value": values,
                 }
-            ).cast(METRIC_SCHEMA)
+            ).cast(metric_schema())
         )
     print(f"  {len(days)} days of snapshots and metrics written", flush=True)
     database.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -89,3 +90,26 @@ def _add_hello(app: typer.Typer) -> None:
     @app.command("hello")
     def hello() -> None:
         """Say hello (a test command)."""
+
+
+def test_accounts_show_loads_no_analytics_library(tmp_path):
+    """`tenure accounts show` answers in under a second: it reads the database and a few
+    metric values, so none of pandas, Ibis, scikit-learn, OR-Tools, PyArrow or NumPy loads."""
+    (tmp_path / "accounts.csv").write_text("external_id,name\nacme,Acme\n")
+    env = {**os.environ, "TENURE_DATA_DIR": str(tmp_path / "data")}
+    tenure = [sys.executable, "-m", "tenure.cli"]
+    subprocess.run([*tenure, "init"], env=env, capture_output=True, check=True)
+    imported = [*tenure, "import", "accounts", str(tmp_path / "accounts.csv")]
+    subprocess.run(imported, env=env, capture_output=True, check=True)
+    code = (
+        "import sys\nfrom tenure.cli import main\nsys.argv = ['tenure', 'accounts', 'show', "
+        "'acme']\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    shown, modules = out.split("MODULES")
+    assert "Acme" in shown
+    heavy = ("pandas", "ibis", "sklearn", "ortools", "pyarrow", "numpy")
+    assert [m for m in heavy if m in modules.split()] == []

@@ -151,7 +151,7 @@ def test_detractors_since_the_last_run() -> None:
     assert [(t.kind, t.window, t.contact_email) for t in found] == [
         ("detractor", "s1", "ana@x.com")
     ]
-    assert found[0].evidence == ('NPS 4 from ana@x.com on 2026-07-14: "slow support"',)
+    assert found[0].evidence == ('NPS answer 4 from ana@x.com on 2026-07-14: "slow support"',)
 
 
 def test_sponsor_gone_idle_and_missing() -> None:

@@ -92,6 +92,6 @@ def test_the_brief_on_the_account_page(browser, database) -> None:
     brief = ana.get("/accounts/acme/brief")
     assert brief.status_code == 200
     assert "Stakeholders and their stance" in brief.text
-    assert "Carla Diaz (CFO, sponsor): promoter, NPS 9 on 2026-05-03" in brief.text
+    assert "Carla Diaz (CFO, sponsor): promoter, NPS answer 9 on 2026-05-03" in brief.text
     assert f"agent_action:{action_id}" in brief.text
     assert "Open risks and what is being done" in brief.text

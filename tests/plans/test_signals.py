@@ -34,7 +34,7 @@ def kinds(facts: AccountFacts, book: list[AccountFacts] | None = None, **kw: obj
 
 def test_a_clearly_happy_client_is_an_advocate_and_nothing_else():
     assert kinds(HAPPY) == {
-        "advocate_candidate": "health 85, 3 years a client, NPS 9.5, satisfaction 85, "
+        "advocate_candidate": "health 85, 3 years a client, mean NPS answer 9.5, satisfaction 85, "
         "vp sponsor, no open risk"
     }
 

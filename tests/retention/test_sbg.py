@@ -91,4 +91,21 @@ def test_a_fit_at_the_limit_is_explained_with_what_the_data_says() -> None:
     assert "two kinds of customer" in note
     assert "50.0% of a cohort leaves in its first period" in note  # 50 of the 100
     assert "100.0% of those still there renew" in note  # the 50 left all stayed
-    assert limit_note(fit([[100, 99, 98, 97]])) is None  # an inside optimum needs no note
+    # An inside optimum needs no note: the published regular cohort (spread between customers).
+    assert limit_note(fit([[1000, 869, 743, 653, 593, 551, 517, 491]])) is None
+
+
+def test_steady_churn_is_fitted_at_the_edge_on_every_machine() -> None:
+    """The same share leaving every period (or a share that rises): the likelihood keeps
+    rising along alpha/beta fixed, so the fit is the ridge's end, the no-spread model, and
+    not wherever the optimiser gave up on the flat ridge."""
+    for cohorts in ([[100, 99, 98, 97]], [[1] * 12 + [0] * 23, [7] + [6] * 10, [1] * 6]):
+        model = fit(cohorts)
+        assert model.at_limit
+        lost = sum(c[0] - c[-1] for c in cohorts)
+        at_risk = sum(sum(c[:-1]) for c in cohorts)
+        assert model.mean_theta() == pytest.approx(lost / at_risk)
+        note = limit_note(model)
+        assert note is not None
+        assert "every customer looks alike" in note
+        assert f"{lost / at_risk:.1%} of a cohort leaves in its first period" in note

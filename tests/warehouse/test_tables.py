@@ -11,14 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tenure.kit.errors import TenureError
-from tenure.warehouse.metrics import METRIC_SCHEMA, MetricStore
+from tenure.warehouse.metrics import MetricStore, metric_schema
 from tenure.warehouse.tables import MANIFEST
 
 
 def rows(items: list[tuple[str, str, date, float | None]]) -> pa.Table:
-    names = METRIC_SCHEMA.names
+    schema = metric_schema()
     return pa.Table.from_pylist(
-        [dict(zip(names, item, strict=True)) for item in items], METRIC_SCHEMA
+        [dict(zip(schema.names, item, strict=True)) for item in items], schema
     )
 
 
@@ -146,3 +146,25 @@ def test_matches_a_dictionary_of_last_writes(tmp_path_factory, batches):
         for r in store.read().to_pylist()
     }
     assert stored == expected
+
+
+def test_latest_rows_are_latest_as_records(tmp_path):
+    """The PyArrow-free read of one account's latest values gives what `latest` gives."""
+    store = MetricStore(tmp_path / "m")
+    store.write(
+        rows(
+            [
+                ("a", "x", date(2026, 1, 1), 1.0),
+                ("a", "x", date(2026, 1, 20), 2.0),
+                ("a", "y", date(2025, 1, 1), 7.0),  # outside the window
+                ("b", "x", date(2026, 1, 21), 3.0),
+            ]
+        )
+    )
+    day = date(2026, 1, 31)
+    found = store.latest_rows(day, 60, ["a"])
+    assert found == store.latest(day, 60, accounts=["a"]).to_pylist()
+    assert found == [
+        {"account_external_id": "a", "metric": "x", "date": date(2026, 1, 20), "value": 2.0}
+    ]
+    assert MetricStore(tmp_path / "empty").latest_rows(day, 60, ["a"]) == []

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from tenure.accounts.metrics_import import import_metrics
 from tenure.accounts.schemas import (
     ROW_CHECK_COLUMNS,
     AccountRow,
@@ -103,6 +102,10 @@ def import_file(
     kind = ImportKind(kind)
     require_file(path)
     if kind is ImportKind.metrics:
+        # Imported here: it brings PyArrow, which the other accounts commands (loaded with
+        # this module) never need.
+        from tenure.accounts.metrics_import import import_metrics
+
         stats = import_metrics(session, warehouse, path)
         return ImportResult(kind.value, str(path), *stats)
     return _import_entities(session, SPECS[kind], kind, path)

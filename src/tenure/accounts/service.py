@@ -20,7 +20,6 @@ from tenure.accounts.schemas import (
     TimelineCreate,
     TimelineRead,
 )
-from tenure.book.query import BookQuery, matching_ids
 from tenure.config import Settings
 
 # Re-exported: the planner still reads contract facts from here.
@@ -121,6 +120,10 @@ def list_accounts(
 ) -> list[AccountRead]:
     """The book as records, in name order: which accounts and in what order come from the book
     read model (the same filters as the book page), the records from the accounts."""
+    # Imported here: the read model brings the scorecards and NumPy, which `accounts show`
+    # (this module's other door) never needs and would pay for on every call.
+    from tenure.book.query import BookQuery, matching_ids
+
     where = where or AccountFilter()
     if (
         where.csm_email
@@ -197,8 +200,8 @@ def account_story(
 
 
 def _latest_metrics(warehouse: Warehouse, external_id: str, as_of: date) -> list[MetricRead]:
-    rows = warehouse.metrics.latest(as_of, METRICS_WINDOW_DAYS, accounts=[external_id])
-    return [MetricRead(**row) for row in rows.to_pylist()]
+    rows = warehouse.metrics.latest_rows(as_of, METRICS_WINDOW_DAYS, [external_id])
+    return [MetricRead(**row) for row in rows]
 
 
 def _open_tickets(session: Session, account: Account, as_of: date) -> list[TicketRead]:

@@ -186,7 +186,8 @@ def _stakeholders(
         if answer is not None and answer.score is not None:
             stance = _stance(answer.kind.value, answer.score)
             day = answer.responded_at.date() if answer.responded_at else None
-            said = f"{answer.kind.value.upper()} {answer.score} on {day}"
+            # One person's answer, not a score over many: "NPS answer 9", never "NPS 9".
+            said = f"{answer.kind.value.upper()} answer {answer.score} on {day}"
             text = f"{contact.name} ({role or 'contact'}): {stance}, {said}"
             out.append(Line("stakeholders", text, f"survey:{answer.external_id}", _iso(day)))
         elif contact.is_sponsor or contact.seniority is not None:

@@ -62,6 +62,10 @@ ANSWERS_DAYS = 400
 # A survey invitation this recent means the account is not surveyed again yet.
 SURVEY_REST_DAYS = 90
 
+# The account page's brief, read through the agent's public face.
+brief_account_of = brief.account_of
+build_brief = brief.build
+
 
 # -- the service identity and the mandate ------------------------------------------------------
 

@@ -169,7 +169,7 @@ def detect(
                 "detractor",
                 answer.ref,
                 (
-                    f"{answer.kind.upper()} {answer.score} from "
+                    f"{answer.kind.upper()} answer {answer.score} from "
                     f"{answer.contact_email or 'a contact'} on "
                     f"{answer.responded_on.isoformat()}{said}",
                 ),

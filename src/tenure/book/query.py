@@ -20,9 +20,8 @@ from sqlalchemy import ColumnElement, Date, Select, bindparam, case, func, or_, 
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
-from tenure.health.scorecards import Bands
+from tenure.health.scorecards import Bands, renewal_band
 from tenure.health.scorecards import Scorecard as ScorecardDefinition
-from tenure.health.service import renewal_band
 from tenure.kit.contracts import active_contract_facts
 from tenure.kit.dates import whole_months_between, years_between
 from tenure.kit.errors import TenureError

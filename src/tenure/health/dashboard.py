@@ -25,6 +25,7 @@ from tenure.health.scorecard_store import (
 from tenure.health.scorecards import (
     Bands,
     Scorecard,
+    renewal_band,
 )
 from tenure.health.scorecards import Trend as TrendRule
 from tenure.health.snapshots import snapshots
@@ -187,13 +188,6 @@ def _risk_order(row: HealthRow) -> tuple[int, float, str]:
     """Red first, then amber, green, unscored; lowest score first; then by name."""
     rank = {"red": 0, "amber": 1, "green": 2}.get(row.band or "", 3)
     return (rank, row.health_exact if row.health_exact is not None else 0.0, row.name)
-
-
-def renewal_band(months: int | None, limits: Bands) -> str | None:
-    """One account's renewal band (`scoring.renewal_bands` does many at once)."""
-    if months is None:
-        return None
-    return "red" if months <= limits.red else "amber" if months <= limits.amber else "green"
 
 
 def _shown_exact(value: float | None) -> float | None:

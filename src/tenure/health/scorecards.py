@@ -66,6 +66,13 @@ class Bands:
     amber: float
 
 
+def renewal_band(months: int | None, limits: Bands) -> str | None:
+    """One account's renewal band (`scoring.renewal_bands` does many at once)."""
+    if months is None:
+        return None
+    return "red" if months <= limits.red else "amber" if months <= limits.amber else "green"
+
+
 @dataclass(frozen=True)
 class Trend:
     window_days: int = 30

@@ -23,10 +23,10 @@ from tenure.health.dashboard import (
     StoredHealth,
     dashboard,
     latest_health,
-    renewal_band,
     stored_health,
     stored_rows,
 )
+from tenure.health.explain import describe_change, standing, summary, whole
 from tenure.health.scorecard_store import (
     DEFAULT_FILE,
     LoadOutcome,
@@ -38,19 +38,28 @@ from tenure.health.scorecard_store import (
     known_metrics,
     load_scorecard,
 )
+from tenure.health.scorecards import Bands, renewal_band
+from tenure.health.scorecards import Scorecard as ScorecardDefinition
+from tenure.health.scorecards import Trend as TrendRule
+from tenure.health.snapshots import Snapshot, snapshots
+from tenure.health.views import health_read
 from tenure.health.why import Why, why
 
 __all__ = [
     "AccountInfo",
+    "Bands",
     "ComputeResult",
     "DEFAULT_FILE",
     "Dashboard",
     "HealthRow",
     "LoadOutcome",
     "SNAPSHOTS_FOLDER",
+    "ScorecardDefinition",
     "ScorecardVersions",
+    "Snapshot",
     "StoredHealth",
     "Trend",
+    "TrendRule",
     "WRITE_EVERY_DAYS",
     "Why",
     "all_scorecards",
@@ -58,10 +67,12 @@ __all__ = [
     "current_scorecards",
     "dashboard",
     "day_trends",
+    "describe_change",
     "eligible_accounts",
     "ensure_day",
     "ensure_default_scorecard",
     "get_scorecard",
+    "health_read",
     "known_metrics",
     "latest_health",
     "load_accounts",
@@ -70,7 +81,11 @@ __all__ = [
     "renewal_band",
     "score_day",
     "snapshot_store",
+    "snapshots",
+    "standing",
     "stored_health",
     "stored_rows",
+    "summary",
+    "whole",
     "why",
 ]

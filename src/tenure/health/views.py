@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tenure.health.dashboard import HealthRow
 from tenure.health.explain import describe_change, whole
 from tenure.health.schemas import (
     ComponentRead,
@@ -12,7 +13,7 @@ from tenure.health.schemas import (
     WhyRead,
 )
 from tenure.health.scorecards import Scorecard
-from tenure.health.service import HealthRow, Why
+from tenure.health.why import Why
 from tenure.models import Scorecard as ScorecardRow
 
 

@@ -21,7 +21,11 @@ from tenure.config import Settings
 from tenure.kit.dates import utc_now, utc_today
 from tenure.kit.errors import Forbidden, NotFound, TenureError
 from tenure.messaging import templates as core
+from tenure.messaging.incidents import Incident as Incident
+from tenure.messaging.incidents import brief_markdown as brief_markdown
 from tenure.messaging.mime import domain_of
+from tenure.messaging.tokens import read_report_token as read_report_token
+from tenure.messaging.tokens import read_unsubscribe_token as read_unsubscribe_token
 from tenure.messaging.tokens import unsubscribe_url
 from tenure.models import (
     Account,

@@ -14,12 +14,14 @@ command or request owns the unit of work.
 
 from __future__ import annotations
 
+from tenure.plans.export import TASK_COLUMNS, write_workbook
 from tenure.plans.libraries import (
     LibraryLoaded,
     active_library,
     active_source,
     load_library,
 )
+from tenure.plans.planner import HOURS_PER_WEEK, Plan, PlannedActivity, WeekLoad
 from tenure.plans.planner_book import (
     FEATURE_REQUEST,
     SENIORITY_ORDER,
@@ -45,6 +47,8 @@ from tenure.plans.planning import (
     save_plan,
     save_plan_recorded,
 )
+from tenure.plans.scheduler import WEEKS
+from tenure.plans.signals import Comparisons, quarter_end
 from tenure.plans.tasks import (
     change_task_recorded,
     find_task,
@@ -56,16 +60,23 @@ from tenure.plans.tasks import (
 
 __all__ = [
     "Book",
+    "Comparisons",
     "FEATURE_REQUEST",
+    "HOURS_PER_WEEK",
     "KEPT_ON_REPLAN",
     "LibraryLoaded",
     "ONBOARDING_STAGE",
+    "Plan",
     "PlanOptions",
     "PlanOutcome",
+    "PlannedActivity",
     "SENIORITY_ORDER",
     "SURVEY_WINDOW_DAYS",
     "SignalRow",
+    "TASK_COLUMNS",
     "USAGE_WINDOW_DAYS",
+    "WEEKS",
+    "WeekLoad",
     "account_book",
     "account_signals",
     "active_library",
@@ -79,6 +90,7 @@ __all__ = [
     "make_plan",
     "mark_done",
     "new_clients_of",
+    "quarter_end",
     "reopen",
     "save_plan",
     "save_plan_recorded",
@@ -86,4 +98,5 @@ __all__ = [
     "signals_of_account",
     "tasks_of",
     "user_of",
+    "write_workbook",
 ]

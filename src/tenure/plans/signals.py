@@ -65,7 +65,9 @@ class AccountFacts:
     # Seniority of the most senior executive sponsor; None with `contacts_known` = no sponsor.
     sponsor: str | None = None
     contacts_known: bool = False
-    nps: float | None = None  # 0-10, each respondent's latest answer averaged
+    # The mean of each respondent's latest answer to the NPS question (0-10): not an NPS
+    # (promoters minus detractors), so it is shown as a mean answer.
+    nps: float | None = None
     csat: float | None = None  # 1-5
     usage: Mapping[str, float] = field(default_factory=dict)
     contract_quantity: float | None = None
@@ -380,7 +382,7 @@ def _advocate(f: AccountFacts, rules: SignalRules, at_risk: set[str]) -> str | N
     happy: list[bool] = []
     if f.nps is not None:
         happy.append(f.nps >= rules.advocate_nps_from)
-        evidence.append(f"NPS {f.nps:g}")
+        evidence.append(f"mean NPS answer {f.nps:g}")
     if f.csat is not None:
         happy.append(f.csat >= rules.advocate_csat_from)
         evidence.append(f"CSAT {f.csat:g}")

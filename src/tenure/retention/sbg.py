@@ -148,11 +148,36 @@ def fit(cohorts: Sequence[Sequence[float]]) -> SbgFit:
         bounds=[(-LIMIT, LIMIT)] * 2,
     )
     log_alpha, log_beta = (float(v) for v in result.x)
+    best = float(result.fun)
+    edge = _no_spread_edge(checked)
+    if edge is not None:
+        # When customers do not differ (the same share leaves every period), the likelihood
+        # keeps rising along alpha/beta fixed up to the edge of the search, and where the
+        # optimiser gives up on that nearly flat ridge depends on floating-point details of
+        # the machine. The ridge's end is the no-spread (geometric) model itself: compare
+        # with it explicitly, so every machine gives the same fit.
+        at_edge = _negative_log_likelihood(np.asarray(edge), checked)
+        if at_edge <= best + 1e-9 * max(1.0, abs(best)):
+            (log_alpha, log_beta), best = edge, at_edge
     return SbgFit(
         alpha=float(np.exp(log_alpha)),
         beta=float(np.exp(log_beta)),
-        log_likelihood=-float(result.fun),
+        log_likelihood=-best,
         cohorts=len(checked),
         periods=max(len(c) - 1 for c in checked),
         at_limit=any(abs(v) > LIMIT - 1e-3 for v in (log_alpha, log_beta)),
     )
+
+
+def _no_spread_edge(cohorts: list[np.ndarray]) -> tuple[float, float] | None:
+    """log(alpha), log(beta) on the edge of the search with alpha / (alpha + beta) the share
+    lost per customer-period at risk: the sBG's limit with no spread between customers.
+    None when that share is 0 or 1 (nobody, or everybody, left)."""
+    lost = sum(float(c[0] - c[-1]) for c in cohorts)
+    at_risk = sum(float(np.sum(c[:-1])) for c in cohorts)
+    if at_risk <= 0 or not 0 < lost < at_risk:
+        return None
+    share = lost / at_risk
+    odds = float(np.log(share / (1 - share)))
+    # The larger of the two sits on the edge; the other keeps their ratio.
+    return (LIMIT, LIMIT - odds) if odds > 0 else (LIMIT + odds, LIMIT)

@@ -15,12 +15,23 @@ from tenure.config import Settings
 from tenure.kit.errors import TenureError
 from tenure.kit.files import read_header, read_rows
 from tenure.models import Account, Contract, SurveyResponse, User
-from tenure.retention.backtest import LEAD_DAYS, HealthBacktest, renewal_outcomes
+from tenure.retention.backtest import LEAD_DAYS as LEAD_DAYS
+from tenure.retention.backtest import MIN_FIT as MIN_FIT
+from tenure.retention.backtest import HealthBacktest, renewal_outcomes
 from tenure.retention.backtest import health_backtest as run_health_backtest
-from tenure.retention.book_facts import AccountRecord, Book, ContractRecord, in_one_currency
-from tenure.retention.cohorts import CohortPeriod, cohort_table, survivors_by_cohort
+from tenure.retention.book_facts import AccountRecord, ContractRecord, in_one_currency
+from tenure.retention.book_facts import Book as Book
+from tenure.retention.book_facts import add_months as add_months
+from tenure.retention.cohorts import COHORT_MONTHS as COHORT_MONTHS
+from tenure.retention.cohorts import CohortPeriod as CohortPeriod
+from tenure.retention.cohorts import cohort_table, survivors_by_cohort
 from tenure.retention.health_data import band_lookup, has_snapshots, snapshot_records
-from tenure.retention.kpis import KpiInputs, KpiReport, kpis
+from tenure.retention.kpis import GROUPINGS as GROUPINGS
+from tenure.retention.kpis import KINDS as KINDS
+from tenure.retention.kpis import MOVEMENTS as MOVEMENTS
+from tenure.retention.kpis import KpiInputs, kpis
+from tenure.retention.kpis import KpiReport as KpiReport
+from tenure.retention.kpis import movements as movements
 from tenure.retention.renewals import (
     HISTORY_DAYS,
     WINDOWS,

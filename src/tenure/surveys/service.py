@@ -32,6 +32,9 @@ from tenure.models import (
     User,
 )
 from tenure.surveys import core, tokens
+from tenure.surveys.core import LABELS as LABELS
+from tenure.surveys.core import response_rates as response_rates
+from tenure.surveys.core import scale as scale
 from tenure.surveys.schemas import AnswerEdit, Audience, CampaignCreate, CampaignRead
 
 # How long the answer page may change the score or add a comment after the click.

@@ -41,7 +41,7 @@ from tenure.usage.sources import (
     source_for,
 )
 from tenure.usage.store import PARTIAL_SCHEMA, EventStore, LoadResult
-from tenure.warehouse import METRIC_SCHEMA, Warehouse
+from tenure.warehouse import Warehouse, metric_schema
 
 # Engines that would otherwise recompute shared intermediate tables once per use (Spark
 # keeps no common subexpressions across a plan); Ibis caches them there for the query.
@@ -108,7 +108,8 @@ class MetricRun:
 
 
 def _as_metric_rows(table: pa.Table) -> pa.Table:
-    return table.select(list(METRIC_SCHEMA.names)).cast(METRIC_SCHEMA)
+    schema = metric_schema()
+    return table.select(list(schema.names)).cast(schema)
 
 
 # -- the embedded, incremental path ---------------------------------------------------------
@@ -432,9 +433,12 @@ __all__ = [
     "ACCOUNTS_SCHEMA",
     "CONTACTS_SCHEMA",
     "DailyRun",
+    "EmbeddedSource",
     "MetricRun",
     "compute_metrics",
+    "load_catalogue",
     "load_intake",
     "metrics_from_events",
+    "source_for",
     "usage_stats",
 ]

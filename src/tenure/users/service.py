@@ -12,7 +12,10 @@ from tenure.kit.errors import NotFound, TenureError
 from tenure.kit.suggest import did_you_mean
 from tenure.models import ApiToken, Role, User
 from tenure.users.schemas import UserCreate
-from tenure.users.security import hash_password, hash_token, new_token
+from tenure.users.security import hash_password as hash_password
+from tenure.users.security import hash_token as hash_token
+from tenure.users.security import new_token
+from tenure.users.security import verify_password as verify_password
 
 
 def name_from_email(email: str) -> str:

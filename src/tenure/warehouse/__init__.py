@@ -6,7 +6,7 @@ what lets the CLI and `tenure serve` run on the same data dir at once.
 """
 
 from tenure.warehouse.connection import Warehouse
-from tenure.warehouse.metrics import METRIC_SCHEMA, MetricStore
+from tenure.warehouse.metrics import MetricStore, metric_schema
 from tenure.warehouse.tables import PartitionedParquetTable, UpsertResult
 
-__all__ = ["METRIC_SCHEMA", "MetricStore", "PartitionedParquetTable", "UpsertResult", "Warehouse"]
+__all__ = ["MetricStore", "PartitionedParquetTable", "UpsertResult", "Warehouse", "metric_schema"]

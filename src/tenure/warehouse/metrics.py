@@ -6,45 +6,66 @@ Health, usage and retention all read and write metrics through this one interfac
 from __future__ import annotations
 
 from datetime import date
+from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from tenure.kit.errors import TenureError
 from tenure.kit.metric_names import check_metric_name
-from tenure.warehouse.tables import PartitionedParquetTable, UpsertResult
+from tenure.warehouse.tables import PartitionedParquetTable, UpsertResult, current_files
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import pyarrow as pa
     from ibis.backends.duckdb import Backend as DuckDBBackend
 
-METRIC_SCHEMA = pa.schema(
-    [
-        pa.field("account_external_id", pa.string(), nullable=False),
-        pa.field("metric", pa.string(), nullable=False),
-        pa.field("date", pa.date32(), nullable=False),
-        pa.field("value", pa.float64()),
-    ]
-)
-COLUMNS = ", ".join(METRIC_SCHEMA.names)
+METRIC_COLUMNS = ("account_external_id", "metric", "date", "value")
+COLUMNS = ", ".join(METRIC_COLUMNS)
 METRIC_KEY = ("account_external_id", "metric", "date")
+
+
+@cache
+def metric_schema() -> pa.Schema:
+    """The metrics series' Arrow schema. Built on first use: PyArrow (with NumPy) costs a
+    command such as `tenure accounts show`, which only reads a few values, a tenth of a
+    second it need not wait for."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("account_external_id", pa.string(), nullable=False),
+            pa.field("metric", pa.string(), nullable=False),
+            pa.field("date", pa.date32(), nullable=False),
+            pa.field("value", pa.float64()),
+        ]
+    )
+
+
+def _empty() -> pa.Table:
+    import pyarrow as pa
+
+    # Not `empty_table()`: that imports pandas, half a second a CLI call never needs.
+    return pa.Table.from_batches([], schema=metric_schema())
 
 
 class MetricStore:
     """Metrics kept as Parquet, partitioned by metric and month, upserted atomically."""
 
     def __init__(self, root: Path):
-        self.table = PartitionedParquetTable(
-            root,
-            METRIC_SCHEMA,
+        self.root = root
+
+    @cached_property
+    def table(self) -> PartitionedParquetTable:
+        return PartitionedParquetTable(
+            self.root,
+            metric_schema(),
             key=METRIC_KEY,
             # Partition names are file names: metric names are snake_case, so this is safe.
             partition_sql="metric || '.' || strftime(date, '%Y-%m')",
         )
 
     def write(self, rows: pa.Table) -> UpsertResult:
-        """Upsert rows with the columns of METRIC_SCHEMA, unique by (account, metric, day); a
+        """Upsert rows with the columns of `metric_schema()`, unique by (account, metric, day); a
         key already stored takes the new value. All or nothing."""
         names = set(rows.column("metric").unique().to_pylist()) if rows.num_rows else set()
         for name in names:
@@ -54,24 +75,25 @@ class MetricStore:
         return self.table.upsert(rows)
 
     def metric_names(self) -> list[str]:
-        return sorted({p.rsplit(".", 1)[0] for p in self.table.partitions()})
+        return sorted({p.rsplit(".", 1)[0] for p in current_files(self.root)})
 
     def files(self, metrics: list[str] | None = None) -> list[str]:
-        if metrics is None:
-            return self.table.files()
-        wanted = set(metrics)
-        return self.table.files(
-            [p for p in self.table.partitions() if p.rsplit(".", 1)[0] in wanted]
-        )
+        current = current_files(self.root)
+        wanted = None if metrics is None else set(metrics)
+        return [
+            str(self.root / current[p])
+            for p in sorted(current)
+            if wanted is None or p.rsplit(".", 1)[0] in wanted
+        ]
 
     def to_ibis(self, con: DuckDBBackend, metrics: list[str] | None = None) -> ir.Table:
-        """The metrics series as an Ibis table (columns of METRIC_SCHEMA)."""
+        """The metrics series as an Ibis table (columns of `metric_schema()`)."""
         import ibis
 
         files = self.files(metrics)
         if not files:
-            return ibis.memtable(METRIC_SCHEMA.empty_table())
-        return con.read_parquet(files, hive_partitioning=False).select(*METRIC_SCHEMA.names)
+            return ibis.memtable(metric_schema().empty_table())
+        return con.read_parquet(files, hive_partitioning=False).select(*METRIC_COLUMNS)
 
     def read(
         self,
@@ -85,8 +107,7 @@ class MetricStore:
 
         files = self.files(metrics)
         if not files:
-            # Not `empty_table()`: that imports pandas, half a second a CLI call never needs.
-            return pa.Table.from_batches([], schema=METRIC_SCHEMA)
+            return _empty()
         clauses: list[str] = []
         params: list[object] = []
         if metrics is not None:
@@ -108,7 +129,7 @@ class MetricStore:
                 "ORDER BY account_external_id, metric, date",
                 params=[files, *params],
             ).to_arrow_table()
-        return result.cast(METRIC_SCHEMA)
+        return result.cast(metric_schema())
 
     def latest(
         self,
@@ -122,16 +143,45 @@ class MetricStore:
 
         files = self.files(metrics)
         if not files:
-            # Not `empty_table()`: that imports pandas, half a second a CLI call never needs.
-            return pa.Table.from_batches([], schema=METRIC_SCHEMA)
+            return _empty()
         with duckdb.connect() as con:
             result = con.sql(
-                "SELECT account_external_id, metric, max(date) AS date, "
-                "arg_max(value, date) AS value FROM read_parquet(?, hive_partitioning = false) "
-                "WHERE date <= ? AND date > ? - to_days(?) "
-                "AND (? IS NULL OR list_contains(?, metric)) "
-                "AND (? IS NULL OR list_contains(?, account_external_id)) "
-                "GROUP BY ALL ORDER BY account_external_id, metric",
-                params=[files, as_of, as_of, window_days, metrics, metrics, accounts, accounts],
+                _LATEST, params=_latest_params(files, as_of, window_days, metrics, accounts)
             ).to_arrow_table()
-        return result.cast(METRIC_SCHEMA)
+        return result.cast(metric_schema())
+
+    def latest_rows(
+        self, as_of: date, window_days: int, accounts: list[str]
+    ) -> list[dict[str, Any]]:
+        """`latest` for a few accounts as plain records (columns of `metric_schema()`), read
+        without PyArrow: what one account's page or `tenure accounts show` lists."""
+        import duckdb
+
+        files = self.files()
+        if not files:
+            return []
+        with duckdb.connect() as con:
+            found = con.execute(
+                _LATEST, _latest_params(files, as_of, window_days, None, accounts)
+            ).fetchall()
+        return [dict(zip(METRIC_COLUMNS, row, strict=True)) for row in found]
+
+
+_LATEST = (
+    "SELECT account_external_id, metric, max(date) AS date, "
+    "arg_max(value, date) AS value FROM read_parquet(?, hive_partitioning = false) "
+    "WHERE date <= ? AND date > ? - to_days(?) "
+    "AND (? IS NULL OR list_contains(?, metric)) "
+    "AND (? IS NULL OR list_contains(?, account_external_id)) "
+    "GROUP BY ALL ORDER BY account_external_id, metric"
+)
+
+
+def _latest_params(
+    files: list[str],
+    as_of: date,
+    window_days: int,
+    metrics: list[str] | None,
+    accounts: list[str] | None,
+) -> list[object]:
+    return [files, as_of, as_of, window_days, metrics, metrics, accounts, accounts]

@@ -27,9 +27,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    # Only in signatures: reading a table's manifest never needs PyArrow.
+    import pyarrow as pa
 
 MANIFEST = "_manifest.json"
 LOCK = "_lock"
@@ -50,6 +54,24 @@ class Manifest:
     version: int = 0
     partitions: dict[str, str] = field(default_factory=dict)
     retired: dict[str, float] = field(default_factory=dict)
+
+
+def read_manifest(root: Path) -> Manifest:
+    """The table's current version: which file holds each partition."""
+    try:
+        raw = json.loads((root / MANIFEST).read_text())
+    except FileNotFoundError:
+        return Manifest()
+    return Manifest(
+        version=int(raw["version"]),
+        partitions=dict(raw["partitions"]),
+        retired=dict(raw.get("retired", {})),
+    )
+
+
+def current_files(root: Path) -> dict[str, str]:
+    """Partition -> file (relative to `root`) of the table's current version."""
+    return read_manifest(root).partitions
 
 
 def fsync_dir(path: Path) -> None:
@@ -89,15 +111,7 @@ class PartitionedParquetTable:
 
     # -- reading -------------------------------------------------------------------------
     def manifest(self) -> Manifest:
-        try:
-            raw = json.loads((self.root / MANIFEST).read_text())
-        except FileNotFoundError:
-            return Manifest()
-        return Manifest(
-            version=int(raw["version"]),
-            partitions=dict(raw["partitions"]),
-            retired=dict(raw.get("retired", {})),
-        )
+        return read_manifest(self.root)
 
     def files(self, partitions: Sequence[str] | None = None) -> list[str]:
         """Absolute paths of the current files, optionally only for some partitions."""

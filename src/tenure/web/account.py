@@ -10,13 +10,21 @@ from markupsafe import Markup
 
 from tenure.book.query import band_for
 from tenure.config import Settings
-from tenure.health.explain import describe_change, standing, summary, whole
-from tenure.health.scorecards import Bands
-from tenure.health.scorecards import Trend as TrendRule
+from tenure.health.service import (
+    Bands,
+    Snapshot,
+    TrendRule,
+    describe_change,
+    snapshot_store,
+    snapshots,
+    standing,
+    summary,
+    whole,
+)
+
+# Re-exported: the account routes read an account's stored health through this module.
 from tenure.health.service import StoredHealth as StoredHealth
-from tenure.health.service import snapshot_store
 from tenure.health.service import stored_health as stored_health
-from tenure.health.snapshots import Snapshot, snapshots
 from tenure.kit.charts import Series, Zone, line_chart
 from tenure.kit.errors import TenureError
 from tenure.warehouse import Warehouse
@@ -183,7 +191,7 @@ def metric_words(name: str, descriptions: dict[str, str]) -> str:
 
 
 def catalogue_descriptions(settings: Settings) -> dict[str, str]:
-    from tenure.usage.catalogue import load_catalogue
+    from tenure.usage.service import load_catalogue
 
     try:
         catalogue = load_catalogue(settings.metric_catalogue)

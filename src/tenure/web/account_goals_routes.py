@@ -15,7 +15,7 @@ from tenure.goals import service as goals
 from tenure.goals.schemas import ProgressCreate
 from tenure.kit.dates import quarter_bounds
 from tenure.kit.errors import TenureError
-from tenure.reports import qbr, qbr_render
+from tenure.reports import service as reports
 from tenure.users.auth import require_can_write
 from tenure.web.account_routes import can_write
 from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today, warehouse_of
@@ -100,7 +100,7 @@ def make_qbr(
         raise TenureError(
             f"quarter_start: {quarter_start!r}: not a date (YYYY-MM-DD)", 422
         ) from None
-    snapshot = qbr.build(
+    snapshot = reports.build_qbr(
         db,
         warehouse_of(request),
         settings_of(request),
@@ -121,6 +121,6 @@ def make_qbr(
     name = f"qbr-{external_id}-{start.isoformat()}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{quote(name)}"'}
     if fmt == "pdf":
-        return Response(qbr_render.pdf(snapshot), media_type="application/pdf", headers=headers)
-    headers["Content-Security-Policy"] = qbr_render.CONTENT_SECURITY_POLICY
-    return Response(qbr_render.html(snapshot), media_type="text/html", headers=headers)
+        return Response(reports.qbr_pdf(snapshot), media_type="application/pdf", headers=headers)
+    headers["Content-Security-Policy"] = reports.QBR_CONTENT_SECURITY_POLICY
+    return Response(reports.qbr_html(snapshot), media_type="text/html", headers=headers)

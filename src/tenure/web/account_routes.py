@@ -20,7 +20,7 @@ from tenure.kit.dates import utc_now
 from tenure.kit.errors import Forbidden, TenureError, from_validation
 from tenure.models import Account, Task, TimelineKind, User
 from tenure.plans import service as plans
-from tenure.plans.signals import Comparisons
+from tenure.plans.service import Comparisons
 from tenure.users.auth import require_can_write
 from tenure.web import account
 from tenure.web.deps import DbDep, IdentityDep, WriterDep, settings_of, today, warehouse_of

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tenure.audit import service as audit
 from tenure.audit.service import record_change
 from tenure.health import service as health
-from tenure.health.scorecards import Scorecard as ScorecardDefinition
+from tenure.health.service import ScorecardDefinition
 from tenure.kit.errors import TenureError, from_validation
 from tenure.models import Account, Role, User
 from tenure.users import service as users

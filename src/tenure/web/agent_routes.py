@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 
-from tenure.agent import brief, service
+from tenure.agent import service
 from tenure.agent.scheduler import lifespan
 from tenure.kit.errors import TenureError
 from tenure.models import AgentAction, AgentRun, Role
@@ -134,8 +134,8 @@ def account_brief(
     request: Request, db: DbDep, _identity: IdentityDep, external_id: str
 ) -> Response:
     """The account's brief, each line with its source (loaded into the account page)."""
-    account = brief.account_of(db, external_id)
-    lines = brief.build(db, account, today())
+    account = service.brief_account_of(db, external_id)
+    lines = service.build_brief(db, account, today())
     sections: dict[str, list[Any]] = {key: [] for key in SECTION_TITLES}
     for line in lines:
         sections[line.section].append((line, source_link(line.source, external_id)))

@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenure.book.query import scorecards_by_id
-from tenure.health.scorecards import Bands
-from tenure.health.service import renewal_band
+from tenure.health.service import Bands, renewal_band
 from tenure.kit.dates import utc_now, whole_months_between
 from tenure.models import Account, AccountHealth, BookMark, Contract, User
 

@@ -13,9 +13,7 @@ from typing import Any
 from tenure.kit.charts import Series, Step
 from tenure.kit.dates import quarter_bounds
 from tenure.kit.errors import TenureError
-from tenure.retention.book_facts import Book, add_months
-from tenure.retention.cohorts import CohortPeriod
-from tenure.retention.kpis import KINDS, MOVEMENTS, movements
+from tenure.retention.service import KINDS, MOVEMENTS, Book, CohortPeriod, add_months, movements
 from tenure.web.templating import money, number
 
 # More than two years of month ends makes the trend line unreadable, and the page slow at scale.

@@ -19,12 +19,16 @@ from tenure.kit.charts import Interval, interval_chart, line_chart, waterfall_ch
 from tenure.kit.dates import utc_now
 from tenure.kit.errors import TenureError
 from tenure.retention import service as retention
-from tenure.retention.backtest import LEAD_DAYS, MIN_FIT
-from tenure.retention.book_facts import Book
 from tenure.retention.churn import ChurnModel
 from tenure.retention.churn import service as churn_service
-from tenure.retention.cohorts import COHORT_MONTHS
-from tenure.retention.kpis import GROUPINGS, KpiReport
+from tenure.retention.service import (
+    COHORT_MONTHS,
+    GROUPINGS,
+    LEAD_DAYS,
+    MIN_FIT,
+    Book,
+    KpiReport,
+)
 from tenure.web import kpis as page
 from tenure.web.deps import DbDep, IdentityDep, settings_of, today, warehouse_of
 from tenure.web.routing import WebRoute

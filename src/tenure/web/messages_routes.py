@@ -16,7 +16,6 @@ from tenure.accounts.service import get_account
 from tenure.audit.service import record_change
 from tenure.kit.errors import TenureError
 from tenure.messaging import schemas, service
-from tenure.messaging.tokens import read_unsubscribe_token
 from tenure.models import Role
 from tenure.users.auth import require_can_write
 from tenure.web.deps import (
@@ -220,7 +219,6 @@ def incident_page(
 ) -> Response:
     """Who an incident touched: their own counts, ranked by ARR, and the brief."""
     from tenure.messaging import incident_service as incidents
-    from tenure.messaging.incidents import brief_markdown
 
     require_role(identity.user, Role.admin, Role.manager)
     affected, brief = None, ""
@@ -228,7 +226,7 @@ def incident_page(
         incident = _incident(start, end, event, what, "")
         settings = settings_of(request)
         affected = incidents.find_affected(db, warehouse_of(request), settings, incident)
-        brief = brief_markdown(incident, affected, settings.base_currency)
+        brief = service.brief_markdown(incident, affected, settings.base_currency)
     return render(
         request,
         "messages_incident.html",
@@ -245,9 +243,8 @@ def incident_page(
 
 def _incident(start: str, end: str, event: str, what: str, summary: str) -> Any:
     from tenure.messaging import incident_service as incidents
-    from tenure.messaging.incidents import Incident
 
-    return Incident(
+    return service.Incident(
         start=incidents.parse_instant(start, "from"),
         end=incidents.parse_instant(end, "to"),
         what=what.strip() or "events",
@@ -368,12 +365,10 @@ def value_report_page(request: Request, db: DbDep, token: str) -> Response:
 
     from fastapi.responses import HTMLResponse
 
-    from tenure.messaging.tokens import read_report_token
-    from tenure.reports.page import value_page
-    from tenure.reports.value import value_reports
+    from tenure.reports.service import value_page, value_reports
 
     settings = settings_of(request)
-    external_id, start, end = read_report_token(settings, token)
+    external_id, start, end = service.read_report_token(settings, token)
     found = value_reports(
         db,
         warehouse_of(request),
@@ -393,7 +388,7 @@ def value_report_page(request: Request, db: DbDep, token: str) -> Response:
 
 @router.get("/unsubscribe/{token}")
 def unsubscribe_page(request: Request, db: DbDep, token: str) -> Response:
-    email, _ = read_unsubscribe_token(settings_of(request), token)
+    email, _ = service.read_unsubscribe_token(settings_of(request), token)
     done = service.suppression_of(db, email) is not None
     return render(request, "unsubscribe.html", {"email": email, "token": token, "done": done})
 
@@ -402,7 +397,7 @@ def unsubscribe_page(request: Request, db: DbDep, token: str) -> Response:
 def unsubscribe(request: Request, db: DbDep, token: str) -> Response:
     """The button on the page, and the one-click POST of RFC 8058 (mail clients send
     `List-Unsubscribe=One-Click`): both opt the address out at once."""
-    email, message_id = read_unsubscribe_token(settings_of(request), token)
+    email, message_id = service.read_unsubscribe_token(settings_of(request), token)
     before = service.suppression_of(db, email)
     row = service.suppress(db, email, "unsubscribed", f"unsubscribe link of {message_id}", email)
     if before is None:

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from tenure.audit.service import record_change
 from tenure.kit.errors import TenureError
 from tenure.users import service as users
-from tenure.users.security import verify_password
+from tenure.users.service import verify_password
 from tenure.web.auth import safe_next
 from tenure.web.deps import DbDep, IdentityDep, WriterDep
 from tenure.web.routing import WebRoute

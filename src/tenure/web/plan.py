@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 
 from tenure.models import Task, User
 from tenure.plans import service as plans
-from tenure.plans.planner import HOURS_PER_WEEK, Plan, PlannedActivity, WeekLoad
-from tenure.plans.scheduler import WEEKS
+from tenure.plans.service import HOURS_PER_WEEK, WEEKS, Plan, PlannedActivity, WeekLoad
 
 # The planner starts the notes of an activity whose deadline has passed with this
 # (docs/plans.md, "Deadlines"); tasks keep the notes, not the flag.

@@ -22,17 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.accounts.service import account_names
-from tenure.health.service import dashboard
-from tenure.health.views import health_read
+from tenure.health.service import dashboard, health_read
 from tenure.kit.charts import meter
 from tenure.kit.cli import parse_date
 from tenure.kit.dates import quarter_bounds
 from tenure.kit.errors import Forbidden, TenureError, from_validation
 from tenure.models import Role, Task, User
 from tenure.plans import service as plans
-from tenure.plans.export import TASK_COLUMNS, write_workbook
 from tenure.plans.schemas import PlanCreate
-from tenure.plans.signals import quarter_end
+from tenure.plans.service import TASK_COLUMNS, quarter_end, write_workbook
 from tenure.users.auth import require_may_plan_for
 from tenure.users.service import require_by_email
 from tenure.web import plan as plan_view

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tenure.kit.dates import utc_now
 from tenure.models import User, WebSession
-from tenure.users.security import hash_password, hash_token, verify_password
-from tenure.users.service import get_by_email
+from tenure.users.service import get_by_email, hash_password, hash_token, verify_password
 
 # A session lasts a working week at most, and ends after a day without a request.
 LIFETIME = timedelta(days=7)

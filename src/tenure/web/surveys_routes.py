@@ -12,7 +12,7 @@ from tenure.audit.service import record_change
 from tenure.kit.dates import utc_now
 from tenure.kit.errors import TenureError
 from tenure.models import SurveyRecipient
-from tenure.surveys import core, service
+from tenure.surveys import service
 from tenure.surveys.schemas import AnswerEdit
 from tenure.web.deps import DbDep, IdentityDep, settings_of
 from tenure.web.routing import WebRoute
@@ -44,14 +44,14 @@ def _page(
 ) -> Response:
     campaign = recipient.campaign
     response = recipient.response
-    low, high = core.LABELS[campaign.kind]
+    low, high = service.LABELS[campaign.kind]
     return render(
         request,
         "survey.html",
         {
             "campaign": campaign,
             "account_name": recipient.account.name,
-            "scores": list(core.scale(campaign.kind)),
+            "scores": list(service.scale(campaign.kind)),
             "low_label": low,
             "high_label": high,
             "token": token,
@@ -141,7 +141,7 @@ def surveys_page(
     rows = []
     if chosen_name:
         chosen = service.get_campaign(db, chosen_name)
-        rows = core.response_rates(service.recipient_rows(db, chosen), by)
+        rows = service.response_rates(service.recipient_rows(db, chosen), by)
     return render(
         request,
         "surveys.html",

@@ -18,8 +18,7 @@ from tenure.kit.errors import TenureError
 from tenure.kit.money import total
 from tenure.models import Account, AccountHealth, Contract, Role, Task, User
 from tenure.plans import service as plans
-from tenure.plans.planner import HOURS_PER_WEEK
-from tenure.plans.scheduler import WEEKS
+from tenure.plans.service import HOURS_PER_WEEK, WEEKS
 from tenure.web.deps import DbDep, IdentityDep, require_role, settings_of, today, warehouse_of
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render

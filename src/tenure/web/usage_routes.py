@@ -13,7 +13,7 @@ from tenure.kit.charts import Series, line_chart
 from tenure.kit.errors import TenureError
 from tenure.models import Account, Tier
 from tenure.usage import service as usage
-from tenure.usage.sources import EmbeddedSource, source_for
+from tenure.usage.service import EmbeddedSource, source_for
 from tenure.web.deps import DbDep, IdentityDep, settings_of, today, warehouse_of
 from tenure.web.routing import WebRoute
 from tenure.web.templating import render
