@@ -7,8 +7,10 @@ about 25 ms each). A connection is used by one thread only (DuckDB connections a
 thread-safe); the database is made again in a forked child (`tenure serve --workers`), which
 must not share its parent's.
 
-For reads of Parquet files only: nothing is created on it (no table, view or setting), so one
-query leaves nothing behind for the next. Writers open their own connections.
+`reader()` is for reads of Parquet files only: nothing is created on it (no table, view or
+setting), so one query leaves nothing behind for the next. `connection()` is a new connection
+of its own to the same database, for Ibis (which sets its settings and registers its views on
+it, both local to a connection) and closed by its user. Writers open their own databases.
 """
 
 from __future__ import annotations
@@ -29,10 +31,16 @@ def reader() -> duckdb.DuckDBPyConnection:
     con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
     if con is not None and getattr(_local, "pid", None) == pid:
         return con
+    con = connection()
+    _local.con, _local.pid = con, pid
+    return con
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    """A new connection to the process's in-memory DuckDB, for one thread; close it after."""
     global _database
+    pid = os.getpid()
     with _lock:  # cursor() changes the database connection's list of cursors
         if _database is None or _database[0] != pid:
             _database = (pid, duckdb.connect())
-        con = _database[1].cursor()
-    _local.con, _local.pid = con, pid
-    return con
+        return _database[1].cursor()
