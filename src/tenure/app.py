@@ -22,6 +22,8 @@ from tenure.db import CONNECTIONS, Database
 from tenure.kit.admission import Admission
 from tenure.kit.errors import ERROR_RESPONSES, ErrorRead, TenureError, from_validation
 from tenure.kit.headers import SECURITY_HEADERS, SecurityHeaders
+from tenure.kit.timing import HEADER as TIMING_HEADER
+from tenure.kit.timing import STARTED, ServerTiming, server_timing
 from tenure.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Admission, limit=CONNECTIONS)
     docs, docs_policy = _docs_page(app.openapi_url or "/openapi.json")
     app.add_middleware(SecurityHeaders, policies={"/docs": docs_policy})
+    # Outermost: the time it reports includes waiting for admission.
+    app.add_middleware(ServerTiming)
 
     @app.exception_handler(TenureError)
     async def tenure_error(_request: Request, error: TenureError) -> JSONResponse:
@@ -129,6 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response = _error("internal error: the server log has the details", 500)
         # This answer leaves through the outermost middleware, past SecurityHeaders.
         response.headers.update(SECURITY_HEADERS)
+        started = request.scope.get(STARTED)
+        if started is not None:
+            response.headers[TIMING_HEADER] = server_timing(started)
         return response
 
     from tenure.accounts.endpoints import router as accounts_router

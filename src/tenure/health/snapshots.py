@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from tenure.health.snapshot_rows import (
@@ -27,6 +26,7 @@ from tenure.health.snapshot_rows import (
     snapshots,
     summaries,
 )
+from tenure.warehouse.reader import reader
 from tenure.warehouse.tables import PartitionedParquetTable, UpsertResult
 
 # The shapes live in snapshot_rows (pure); they stay importable from here.
@@ -74,13 +74,13 @@ class SnapshotStore:
         if not files:
             return SNAPSHOT_SCHEMA.empty_table()
         columns = COLUMNS if detail else SUMMARY_COLUMNS
-        with duckdb.connect() as con:
-            result = con.sql(
-                sql.replace("{columns}", columns).replace(
-                    "{source}", "read_parquet(?, hive_partitioning = false)"
-                ),
-                params=[files, *params],
-            ).to_arrow_table()
+        con = reader()
+        result = con.sql(
+            sql.replace("{columns}", columns).replace(
+                "{source}", "read_parquet(?, hive_partitioning = false)"
+            ),
+            params=[files, *params],
+        ).to_arrow_table()
         if not detail:
             result = result.append_column(
                 "measures", pa.nulls(result.num_rows, SNAPSHOT_SCHEMA.field("measures").type)
@@ -104,12 +104,12 @@ class SnapshotStore:
         files = self._files(until=day, since=day)
         if not files:
             return set()
-        with duckdb.connect() as con:
-            rows = con.sql(
-                "SELECT account_external_id FROM read_parquet(?, hive_partitioning = false) "
-                "WHERE date = ?",
-                params=[files, day],
-            ).fetchall()
+        con = reader()
+        rows = con.sql(
+            "SELECT account_external_id FROM read_parquet(?, hive_partitioning = false) "
+            "WHERE date = ?",
+            params=[files, day],
+        ).fetchall()
         return {r[0] for r in rows}
 
     def latest(

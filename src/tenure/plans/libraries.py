@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +18,15 @@ def active_library(session: Session) -> Library:
     """The latest loaded library, or the one shipped with Tenure."""
     row = _latest_library(session)
     if row is None:
-        return parse_library(default_source(), DEFAULT_FILE)
-    return parse_library(row.source, row.source_file or f"playbook library v{row.version}")
+        return _parsed(default_source(), DEFAULT_FILE)
+    return _parsed(row.source, row.source_file or f"playbook library v{row.version}")
+
+
+@lru_cache(maxsize=8)
+def _parsed(text: str, file: str) -> Library:
+    """A library's text always parses to the same Library, a frozen value: parsed once per
+    process rather than on every page that reads signals (15 ms a parse, twice on Today)."""
+    return parse_library(text, file)
 
 
 def active_source(session: Session) -> tuple[str, str]:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize
-from scipy.special import log_expit
+from scipy.special import expit, log_expit
 
 from tenure.retention.book_facts import Book
 from tenure.retention.evaluation import auc, wilson
@@ -131,24 +131,42 @@ def fit_weights(components: Floats, churned: npt.NDArray[np.bool_]) -> Floats:
     """Non-negative weights summing to 1 maximising the likelihood of the outcomes under
     P(churn) = expit(a - b * score / 100), b > 0, score by the scorecard's rule. A small
     pull towards equal weights settles components the data cannot tell apart.
+
+    The loss comes with its exact gradient: estimated by finite differences (k + 2 more
+    losses per step) it was most of the health backtest's time.
     """
     k = components.shape[1]
     y = churned.astype(float)
+    present = ~np.isnan(components)
+    mask = present.astype(float)
+    values = np.where(present, components, 0.0)
 
-    def loss(params: Floats) -> float:
+    def loss(params: Floats) -> tuple[float, Floats]:
         theta, a, log_b = params[:k], params[k], params[k + 1]
         w = np.exp(theta - theta.max())
         w /= w.sum()
-        score = np.nan_to_num(weighted(components, w), nan=50.0) / 100
-        z = a - np.exp(log_b) * score
+        # weighted(components, w), NaN (no component with data) read as 50
+        total = mask @ w
+        known = total > 0
+        safe = np.where(known, total, 1.0)
+        mean = np.where(known, (values @ w) / safe, 50.0)
+        score = mean / 100
+        b = np.exp(log_b)
+        z = a - b * score
         nll = -(y * log_expit(z) + (1 - y) * log_expit(-z)).sum()
-        return float(nll + 0.01 * np.sum(theta**2))
+        residual = expit(z) - y  # d nll / d z
+        # d score / d w_j = (value_j - mean * present_j) / (100 * total), 0 where unknown
+        slope = np.where(known, -b * residual / (100 * safe), 0.0)
+        d_w = slope @ values - (slope * mean) @ mask
+        d_theta = w * (d_w - w @ d_w) + 0.02 * theta
+        grad = np.concatenate([d_theta, [residual.sum(), -(residual * b * score).sum()]])
+        return float(nll + 0.01 * np.sum(theta**2)), grad
 
     base = np.clip(y.mean(), 0.01, 0.99)
     start = np.concatenate([np.zeros(k), [np.log(base / (1 - base)) + 1.0, np.log(2.0)]])
     # Bounds keep separable data (a perfect split) from sending the slope to infinity.
     bounds = [(-8.0, 8.0)] * k + [(-30.0, 30.0), (-3.0, 4.0)]
-    result = minimize(loss, start, method="L-BFGS-B", bounds=bounds)
+    result = minimize(loss, start, method="L-BFGS-B", jac=True, bounds=bounds)
     theta = result.x[:k]
     w = np.exp(theta - theta.max())
     fitted: Floats = w / w.sum()

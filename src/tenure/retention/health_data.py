@@ -12,13 +12,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-import duckdb
 import pandas as pd  # type: ignore[import-untyped]
 
 from tenure.health.service import snapshot_store
 from tenure.retention.backtest import SnapshotRecord
 from tenure.retention.renewals import BandAt
 from tenure.warehouse import Warehouse
+from tenure.warehouse.reader import reader
 
 
 def _files(warehouse: Warehouse, start: date | None, end: date | None) -> list[str]:
@@ -44,25 +44,42 @@ def snapshot_records(
     files = _files(warehouse, start, end)
     if not files:
         return []
-    with duckdb.connect() as con:
-        rows = con.sql(
+    table = (
+        reader()
+        .sql(
             "SELECT account_external_id, date, health_exact, band, components "
             "FROM read_parquet(?, hive_partitioning = false) "
             "WHERE (? IS NULL OR date >= ?) AND (? IS NULL OR date <= ?) "
             "ORDER BY account_external_id, date",
             params=[files, start, start, end, end],
-        ).fetchall()
-    return [
-        SnapshotRecord(
-            account=account,
-            day=day,
-            score=score,
-            band=band,
-            components={c["key"]: c["score"] for c in components or []},
-            weights={c["key"]: c["weight"] for c in components or []},
         )
-        for account, day, score, band, components in rows
-    ]
+        .to_arrow_table()
+    )
+    # Column by column through Arrow: turning each row's list of component structs into
+    # Python (`fetchall`) took most of the health backtest's first load.
+    lists = table.column("components").combine_chunks()
+    offsets = lists.offsets.to_pylist()
+    parts = lists.values
+    keys = parts.field("key").to_pylist()
+    scores = parts.field("score").to_pylist()
+    weights = parts.field("weight").to_pylist()
+    columns = (table.column(c).to_pylist() for c in ("account_external_id", "date", "health_exact"))
+    records = []
+    for i, (account, day, score, band) in enumerate(
+        zip(*columns, table.column("band").to_pylist(), strict=True)
+    ):
+        first, last = offsets[i], offsets[i + 1]
+        records.append(
+            SnapshotRecord(
+                account=account,
+                day=day,
+                score=score,
+                band=band,
+                components=dict(zip(keys[first:last], scores[first:last], strict=True)),
+                weights=dict(zip(keys[first:last], weights[first:last], strict=True)),
+            )
+        )
+    return records
 
 
 def band_lookup(warehouse: Warehouse, start: date, end: date) -> BandAt | None:
@@ -72,9 +89,20 @@ def band_lookup(warehouse: Warehouse, start: date, end: date) -> BandAt | None:
         return None
     days: dict[str, list[date]] = defaultdict(list)
     bands: dict[str, list[str | None]] = defaultdict(list)
-    for record in snapshot_records(warehouse, start, end):
-        days[record.account].append(record.day)
-        bands[record.account].append(record.band)
+    files = _files(warehouse, start, end)
+    if files:
+        # Only the three columns a band needs: decoding every snapshot's components (as
+        # `snapshot_records` does) took most of the renewals page's time.
+        con = reader()
+        rows = con.sql(
+            "SELECT account_external_id, date, band "
+            "FROM read_parquet(?, hive_partitioning = false) "
+            "WHERE date >= ? AND date <= ? ORDER BY account_external_id, date",
+            params=[files, start, end],
+        ).fetchall()
+        for account, day, band_name in rows:
+            days[account].append(day)
+            bands[account].append(band_name)
 
     def band(account: str, day: date) -> str | None:
         index = bisect.bisect_right(days.get(account, []), day) - 1
@@ -96,16 +124,16 @@ def health_rows(warehouse: Warehouse, dates: Sequence[date], window_days: int) -
     )
     if not files:
         return pd.DataFrame(columns=columns)
-    with duckdb.connect() as con:
-        found = con.sql(
-            "WITH days AS (SELECT unnest(?::DATE[]) AS d) "
-            "SELECT DISTINCT account_external_id, date, health_exact, components FROM ("
-            "  SELECT s.*, days.d FROM read_parquet(?, hive_partitioning = false) s "
-            "  JOIN days ON s.date <= days.d AND s.date > days.d - to_days(?) "
-            "  QUALIFY row_number() OVER "
-            "    (PARTITION BY s.account_external_id, days.d ORDER BY s.date DESC) = 1)",
-            params=[days, files, window_days],
-        ).fetchall()
+    con = reader()
+    found = con.sql(
+        "WITH days AS (SELECT unnest(?::DATE[]) AS d) "
+        "SELECT DISTINCT account_external_id, date, health_exact, components FROM ("
+        "  SELECT s.*, days.d FROM read_parquet(?, hive_partitioning = false) s "
+        "  JOIN days ON s.date <= days.d AND s.date > days.d - to_days(?) "
+        "  QUALIFY row_number() OVER "
+        "    (PARTITION BY s.account_external_id, days.d ORDER BY s.date DESC) = 1)",
+        params=[days, files, window_days],
+    ).fetchall()
     rows = []
     for account, day, score, components in found:
         rows.append((account, day, "score", score))
