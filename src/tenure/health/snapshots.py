@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from tenure.health.snapshot_rows import (
@@ -27,6 +26,7 @@ from tenure.health.snapshot_rows import (
     snapshots,
     summaries,
 )
+from tenure.warehouse import duck
 from tenure.warehouse.tables import PartitionedParquetTable, UpsertResult
 
 # The shapes live in snapshot_rows (pure); they stay importable from here.
@@ -74,7 +74,7 @@ class SnapshotStore:
         if not files:
             return SNAPSHOT_SCHEMA.empty_table()
         columns = COLUMNS if detail else SUMMARY_COLUMNS
-        with duckdb.connect() as con:
+        with duck.connect() as con:
             result = con.sql(
                 sql.replace("{columns}", columns).replace(
                     "{source}", "read_parquet(?, hive_partitioning = false)"
@@ -104,7 +104,7 @@ class SnapshotStore:
         files = self._files(until=day, since=day)
         if not files:
             return set()
-        with duckdb.connect() as con:
+        with duck.connect() as con:
             rows = con.sql(
                 "SELECT account_external_id FROM read_parquet(?, hive_partitioning = false) "
                 "WHERE date = ?",

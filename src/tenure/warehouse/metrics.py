@@ -5,7 +5,7 @@ Health, usage and retention all read and write metrics through this one interfac
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,13 +56,24 @@ class MetricStore:
     def metric_names(self) -> list[str]:
         return sorted({p.rsplit(".", 1)[0] for p in self.table.partitions()})
 
-    def files(self, metrics: list[str] | None = None) -> list[str]:
-        if metrics is None:
+    def files(
+        self,
+        metrics: list[str] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[str]:
+        """The files of these metrics (all: None) whose month overlaps [start, end]."""
+        if metrics is None and start is None and end is None:
             return self.table.files()
-        wanted = set(metrics)
-        return self.table.files(
-            [p for p in self.table.partitions() if p.rsplit(".", 1)[0] in wanted]
-        )
+        wanted = None if metrics is None else set(metrics)
+        first = start.strftime("%Y-%m") if start is not None else ""
+        last = end.strftime("%Y-%m") if end is not None else "9999-99"
+        chosen = []
+        for partition in self.table.partitions():
+            metric, month = partition.rsplit(".", 1)
+            if (wanted is None or metric in wanted) and first <= month <= last:
+                chosen.append(partition)
+        return self.table.files(chosen)
 
     def to_ibis(self, con: DuckDBBackend, metrics: list[str] | None = None) -> ir.Table:
         """The metrics series as an Ibis table (columns of METRIC_SCHEMA)."""
@@ -81,9 +92,9 @@ class MetricStore:
         end: date | None = None,
     ) -> pa.Table:
         """Rows for the given metrics and accounts with start <= date <= end, sorted."""
-        import duckdb
+        from tenure.warehouse import duck
 
-        files = self.files(metrics)
+        files = self.files(metrics, start, end)
         if not files:
             # Not `empty_table()`: that imports pandas, half a second a CLI call never needs.
             return pa.Table.from_batches([], schema=METRIC_SCHEMA)
@@ -102,7 +113,7 @@ class MetricStore:
             clauses.append("date <= ?")
             params.append(end)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with duckdb.connect() as con:
+        with duck.connect() as con:
             result = con.sql(
                 f"SELECT {COLUMNS} FROM read_parquet(?, hive_partitioning = false) {where} "
                 "ORDER BY account_external_id, metric, date",
@@ -118,13 +129,15 @@ class MetricStore:
         accounts: list[str] | None = None,
     ) -> pa.Table:
         """Each account's latest value of each metric within (as_of - window_days, as_of]."""
-        import duckdb
+        from tenure.warehouse import duck
 
-        files = self.files(metrics)
+        # Only the months the window touches: health reads this for every day it scores.
+        first = as_of - timedelta(days=window_days - 1) if window_days > 0 else as_of
+        files = self.files(metrics, first, as_of)
         if not files:
             # Not `empty_table()`: that imports pandas, half a second a CLI call never needs.
             return pa.Table.from_batches([], schema=METRIC_SCHEMA)
-        with duckdb.connect() as con:
+        with duck.connect() as con:
             result = con.sql(
                 "SELECT account_external_id, metric, max(date) AS date, "
                 "arg_max(value, date) AS value FROM read_parquet(?, hive_partitioning = false) "

@@ -31,6 +31,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from tenure.warehouse import duck
+
 MANIFEST = "_manifest.json"
 LOCK = "_lock"
 # Long enough for any query that started on an older version to finish reading its files.
@@ -63,7 +65,7 @@ def fsync_dir(path: Path) -> None:
 
 def _connect() -> duckdb.DuckDBPyConnection:
     # Partitions named from timestamps must not depend on the machine's time zone.
-    con = duckdb.connect()
+    con = duck.connect()
     con.execute("SET TimeZone = 'UTC'")
     return con
 
