@@ -36,8 +36,6 @@ from tenure.kit.errors import TenureError
 from tenure.kit.progress import OnProgress
 from tenure.migrate import upgrade
 from tenure.models import Account, ApiToken, Role, Task, User
-from tenure.retention.churn.features import ChurnOptions
-from tenure.retention.churn.service import default_observation_dates
 from tenure.usage import service as usage
 from tenure.usage.service import MetricRun, day_range
 from tenure.users import service as users
@@ -94,6 +92,11 @@ class WarmDays:
 def warm_days(today: date, days: int, weeks: int) -> WarmDays:
     """Usage metrics and health over the last `days` days, and once a week over the `weeks`
     weeks before them (enough for a chart and a backtest, for a fraction of the time)."""
+    # Imported here: the churn package loads scikit-learn (seconds), which a restart that
+    # only serves never needs.
+    from tenure.retention.churn.features import ChurnOptions
+    from tenure.retention.churn.service import default_observation_dates
+
     start = today - timedelta(days=days - 1)
     weekly = [start - timedelta(weeks=k) for k in range(weeks, 0, -1)]
     # Usage metrics also on the days `tenure churn backtest` observes by default (every 30 days
@@ -181,24 +184,25 @@ def prepare(
 
         run(Step.load, load)
     if options.warm_days:
-        warm = prepared.warm = warm_days(today, options.warm_days, options.history_weeks)
-        if not warehouse.metrics.metric_names():
-
-            def metrics(progress: OnProgress | None) -> None:
-                with unit_of_work() as session:
-                    prepared.metrics = usage.compute_metrics(
-                        session, warehouse, settings, warm.metric_days, progress
-                    )
-
-            run(Step.metrics, metrics)
-        # Health is redone whenever the metrics were: its scores read them.
+        computed = bool(warehouse.metrics.metric_names())
         scored = bool(health.snapshot_store(warehouse).table.partitions())
-        if prepared.metrics is not None or not scored:
+        if not computed or not scored:
+            warm = prepared.warm = warm_days(today, options.warm_days, options.history_weeks)
+            if not computed:
+
+                def metrics(progress: OnProgress | None) -> None:
+                    with unit_of_work() as session:
+                        prepared.metrics = usage.compute_metrics(
+                            session, warehouse, settings, warm.metric_days, progress
+                        )
+
+                run(Step.metrics, metrics)
 
             def score(progress: OnProgress | None) -> None:
                 with unit_of_work() as session:
                     prepared.health = _score(session, warehouse, warm, progress)
 
+            # Health is (re)done whenever the metrics were: its scores read them.
             run(Step.health, score)
         with unit_of_work() as session:
             planned = bool(session.scalar(select(func.count()).select_from(Task)))
