@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 
 from tenure.app import create_app
 from tenure.config import Settings
-from tenure.demo.cli import CREDENTIALS, DEMO_EMAIL, prepare
+from tenure.demo.cli import prepare
+from tenure.demo.flows import CREDENTIALS, DEMO_EMAIL
 from tenure.kit.cli import CliContext
 from tests.demo.helpers import generate, rows
 

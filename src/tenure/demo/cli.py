@@ -1,47 +1,34 @@
-"""`tenure demo`: generate a simulated company, load it, or run the whole demo."""
+"""`tenure demo`: generate a simulated company, load it, or run the whole demo (whose
+preparation is the flow in `tenure.demo.flows`; this module parses, shows progress, prints)."""
 
 from __future__ import annotations
 
-import os
-import secrets
-from datetime import timedelta
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tenure.db import Database
-from tenure.demo import service
+from tenure.demo import flows, service
+from tenure.demo.flows import (
+    CREDENTIALS,
+    HISTORY_WEEKS,
+    WARM_DAYS,
+    Options,
+    Prepared,
+    Step,
+    refuse_external_events,
+)
 from tenure.demo.scenarios import ScenarioName
 from tenure.demo.writers import EventsFormat
-from tenure.health import service as health
 from tenure.kit.cli import AsOfOption, CliContext, context, parse_date, typer_app
 from tenure.kit.dates import utc_today
-from tenure.kit.errors import TenureError
 from tenure.kit.output import stderr
-from tenure.migrate import upgrade
-from tenure.models import Account, ApiToken, Role, Task, User
-from tenure.retention.churn.features import ChurnOptions
-from tenure.retention.churn.service import default_observation_dates
+from tenure.kit.progress import OnProgress
 from tenure.server import serve
-from tenure.usage import service as usage
-from tenure.usage.service import day_range
-from tenure.users import service as users
-from tenure.users.schemas import UserCreate
 
 demo_app = typer_app("A simulated company to try Tenure on: generate it, load it, or run the demo.")
-
-DEMO_EMAIL = "demo@tenure.dev"
-DEMO_FOLDER = "demo-company"
-CREDENTIALS = "demo-credentials.json"
-# Days of metrics and health `tenure demo up` computes after loading, for scores and trends.
-WARM_DAYS = 90
-# Weeks before those computed once a week: the account charts then cover a year, and the
-# health backtest has a year of renewals with a score from 90 days before each (about 30 s).
-HISTORY_WEEKS = 40
 
 
 def say(text: str) -> None:
@@ -107,60 +94,113 @@ def load(
     """Import a generated company: accounts, contracts, contacts, tickets and surveys in one
     unit of work (all of it or nothing), then its events into the warehouse."""
     cli = context(ctx)
-    refuse_external_events(cli)
+    refuse_external_events(cli.settings)
     with cli.unit_of_work() as session:
         result = service.load(session, cli.warehouse, folder)
     for line in result.summaries():
         say(line)
 
 
-def refuse_external_events(cli: CliContext) -> None:
-    if cli.settings.events_url:
-        raise TenureError(
-            "this Tenure reads events from TENURE_EVENTS_URL: the demo company's events go "
-            "into the embedded warehouse, so unset it to load the demo"
-        )
+class Display:
+    """`tenure demo up`'s preparation on stderr: one bar over the flow's steps, named, and
+    below it the running step's own bar where it counts something (days, events, CSMs); the
+    summary lines print above them and stay. Where stderr is not a terminal (CI, a pipe, a
+    log) there are no bars, only the lines."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        if progress is not None:
+            self.overall = progress.add_task("preparing the demo", total=len(Step))
+            self.inner = progress.add_task("", total=None, visible=False)
+
+    def started(self, step: Step, prepared: Prepared) -> OnProgress | None:
+        for line in _starting(step, prepared):
+            say(line)
+        if self.progress is None:
+            return None
+        number = list(Step).index(step)
+        described = f"{step.value} ({number + 1}/{len(Step)})"
+        self.progress.update(self.overall, completed=number, description=described)
+        self.progress.update(self.inner, visible=False, completed=0, total=None)
+        unit = COUNTED.get(step)
+        if unit is None:
+            return None
+        progress, inner = self.progress, self.inner
+
+        def report(done: int, total: int) -> None:
+            progress.update(inner, completed=done, total=total, description=f"  {unit}")
+            progress.update(inner, visible=True)
+
+        return report
+
+    def finished(self, step: Step, prepared: Prepared) -> None:
+        for line in _finishing(step, prepared):
+            say(line)
+        if self.progress is not None:
+            self.progress.update(self.overall, completed=list(Step).index(step) + 1)
+            self.progress.update(self.inner, visible=False)
 
 
-def _credentials(cli: CliContext) -> dict[str, Any]:
-    """The demo admin and an API token, created once; kept in the data dir (readable by its
-    owner only) so every `tenure demo up` can say how to log in."""
-    path = cli.settings.data_dir / CREDENTIALS
-    saved: dict[str, Any] = orjson.loads(path.read_bytes()) if path.is_file() else {}
-    with cli.unit_of_work() as session:
-        user = users.get_by_email(session, DEMO_EMAIL)
-        if user is None:
-            password = secrets.token_urlsafe(12)
-            data = UserCreate(
-                email=DEMO_EMAIL, name="Demo Admin", role=Role.admin, password=password
-            )
-            user = users.create_user(session, data)
-            saved = {"email": DEMO_EMAIL, "password": password}
-        tokens = session.scalar(
-            select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id)
-        )
-        if not tokens or "token" not in saved:
-            _, saved["token"] = users.create_token(session, DEMO_EMAIL, name="demo")
-        saved["csms"] = _csm_logins(session, saved.get("csms", {}))
-    saved.setdefault("email", DEMO_EMAIL)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(orjson.dumps(saved, option=orjson.OPT_INDENT_2))
-    return saved
+# What the inner bar counts, for the steps long enough to have one.
+COUNTED = {
+    Step.generate: "months x blocks of accounts",
+    Step.load: "events",
+    Step.metrics: "days",
+    Step.health: "days",
+    Step.plan: "CSMs",
+}
 
 
-def _csm_logins(session: Session, known: object) -> dict[str, str]:
-    """A password for each demo CSM (the simulated company's account owners), so their own
-    Today, book and plan can be seen: email -> password, kept with the admin's."""
-    kept = dict(known) if isinstance(known, dict) else {}
-    logins: dict[str, str] = {}
-    for user in session.scalars(select(User).where(User.role == Role.csm).order_by(User.email)):
-        password = kept.get(user.email)
-        if not isinstance(password, str) or user.password_hash is None:
-            password = secrets.token_urlsafe(9)
-            users.set_password(session, user, password)
-        logins[user.email] = password
-    return logins
+def _starting(step: Step, prepared: Prepared) -> list[str]:
+    warm = prepared.warm
+    if step is Step.generate:
+        return [f"generating the enterprise demo company into {prepared.folder} ..."]
+    if step is Step.load:
+        return ["loading it ..."]
+    if step is Step.metrics and warm is not None:
+        return [
+            f"computing usage metrics from {warm.metric_days[0]} and health from "
+            f"{warm.health_from} to {warm.end} ..."
+        ]
+    if step is Step.health and warm is not None and prepared.metrics is None:
+        return [f"computing health from {warm.health_from} to {warm.end} ..."]
+    if step is Step.plan:
+        return ["planning each CSM's quarter ..."]
+    return []
+
+
+def _finishing(step: Step, prepared: Prepared) -> list[str]:
+    if step is Step.load and prepared.loaded is not None:
+        return [f"  {line}" for line in prepared.loaded.summaries()]
+    if step is Step.metrics and prepared.metrics is not None:
+        return [f"  {prepared.metrics.summary()}"]
+    if step is Step.health and prepared.health is not None and prepared.warm is not None:
+        scored = prepared.health
+        bands = ", ".join(f"{n} {band}" for band, n in sorted(scored.bands.items()))
+        return [
+            f"  health: {scored.snapshots:,} snapshots over the last {scored.days} days (and "
+            f"{len(prepared.warm.weekly)} weekly days before them); today {bands}"
+        ]
+    if step is Step.plan and prepared.planned is not None:
+        planned = prepared.planned
+        return [
+            f"  {planned.tasks} tasks from {planned.quarter_start}, {planned.done} of them done "
+            "in the weeks already over",
+            *(f"  not planned: {refusal}" for refusal in planned.refused),
+        ]
+    return []
+
+
+def _progress() -> Progress | None:
+    if not stderr.is_terminal:
+        return None
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    return Progress(*columns, console=stderr, transient=True)
 
 
 def prepare(
@@ -171,82 +211,16 @@ def prepare(
     warm_days: int = WARM_DAYS,
     history_weeks: int = HISTORY_WEEKS,
 ) -> dict[str, Any]:
-    """Everything `tenure demo up` does before serving; returns how to log in. Each step is
-    skipped when a previous run finished it, so a restart only serves."""
-    database = Database(cli.settings)
-    try:
-        upgrade(database.engine)
-    finally:
-        database.dispose()
-    cli.warehouse.init()
-    folder = cli.settings.data_dir / DEMO_FOLDER
-    with cli.unit_of_work() as session:
-        loaded = bool(session.scalar(select(func.count()).select_from(Account)))
-    if not loaded:
-        if not (folder / "accounts.csv").is_file():
-            say(f"generating the enterprise demo company into {folder} ...")
-            service.generate(
-                ScenarioName.enterprise,
-                accounts,
-                months,
-                seed,
-                utc_today(),
-                folder,
-                EventsFormat.parquet,
-            )
-        say("loading it ...")
-        refuse_external_events(cli)
-        with cli.unit_of_work() as session:
-            result = service.load(session, cli.warehouse, folder)
-        for line in result.summaries():
-            say(f"  {line}")
-    if warm_days and not cli.warehouse.metrics.metric_names():
-        _warm_up(cli, warm_days, history_weeks)
-    with cli.unit_of_work() as session:
-        planned = bool(session.scalar(select(func.count()).select_from(Task)))
-    if warm_days and not planned:
-        _plan_quarter(cli)
-    return _credentials(cli)
-
-
-def _warm_up(cli: CliContext, days: int, weeks: int) -> None:
-    """What the daily job would have left: usage metrics, then health snapshots, over the last
-    `days` days, and once a week over the `weeks` weeks before them (enough for a chart and a
-    backtest, for a fraction of the time)."""
-    end = utc_today()
-    start = end - timedelta(days=days - 1)
-    weekly = [start - timedelta(weeks=k) for k in range(weeks, 0, -1)]
-    # Usage metrics also on the days `tenure churn backtest` observes by default (every 30 days
-    # over two years), so the churn model learns from what clients did on each of them.
-    observed = default_observation_dates(end, ChurnOptions())
-    metric_days = sorted({*observed, *weekly, *day_range(start, end)})
-    health_from = weekly[0] if weekly else start
-    say(f"computing usage metrics from {metric_days[0]} and health from {health_from} to {end} ...")
-    with cli.unit_of_work() as session:
-        run = usage.compute_metrics(session, cli.warehouse, cli.settings, metric_days)
-    say(f"  {run.summary()}")
-    with cli.unit_of_work() as session:
-        # Oldest first: each day's scores become the latest only until a later day's do.
-        for day in weekly:
-            health.compute(session, cli.warehouse, day, day)
-        scored = health.compute(session, cli.warehouse, start, end)
-    bands = ", ".join(f"{n} {band}" for band, n in sorted(scored.bands.items()))
-    say(
-        f"  health: {scored.snapshots:,} snapshots over the last {scored.days} days (and "
-        f"{len(weekly)} weekly days before them); today {bands}"
-    )
-
-
-def _plan_quarter(cli: CliContext) -> None:
-    say("planning each CSM's quarter ...")
-    with cli.unit_of_work() as session:
-        planned = service.plan_quarter(session, cli.warehouse, cli.settings, utc_today())
-    say(
-        f"  {planned.tasks} tasks from {planned.quarter_start}, {planned.done} of them done "
-        "in the weeks already over"
-    )
-    for refusal in planned.refused:
-        say(f"  not planned: {refusal}")
+    """Everything `tenure demo up` does before serving (the flow), its progress shown;
+    returns how to log in."""
+    options = Options(accounts, months, seed, warm_days, history_weeks)
+    progress = _progress()
+    display = Display(progress)
+    with progress if progress is not None else nullcontext():
+        prepared = flows.prepare(
+            cli.settings, cli.warehouse, cli.unit_of_work, options, utc_today(), display
+        )
+    return prepared.login
 
 
 @demo_app.command()

@@ -30,7 +30,7 @@ from tenure.demo.writers import (
 )
 from tenure.kit.dates import quarter_bounds
 from tenure.kit.errors import TenureError
-from tenure.kit.progress import progress_bar
+from tenure.kit.progress import OnProgress, progress_bar
 from tenure.models import Account, Role, User
 from tenure.plans import service as plans
 from tenure.usage.imports import EventImport, import_events
@@ -65,8 +65,10 @@ def generate(
     as_of: date,
     out: Path,
     events_format: EventsFormat,
+    progress: OnProgress | None = None,
 ) -> Generated:
-    """Simulate a company and write it to `out` in Tenure's import formats."""
+    """Simulate a company and write it to `out` in Tenure's import formats. `progress` is
+    told the (month, block of accounts) units of events written so far (else a bar)."""
     spec = SCENARIOS[scenario]
     if out.exists() and not out.is_dir():
         raise TenureError(f"--out: {out}: exists and is not a folder")
@@ -77,7 +79,7 @@ def generate(
         if fmt is not events_format:  # never leave another run's events next to these
             (out / name).unlink(missing_ok=True)
     written = 0
-    with progress_bar("events", total=block_count(company)) as bar:
+    with progress_bar("events", block_count(company), progress) as bar:
 
         def advance(table: pa.Table) -> None:
             nonlocal written
@@ -107,12 +109,15 @@ class LoadResult:
         return lines + ([self.events.summary()] if self.events is not None else [])
 
 
-def load(session: Session, warehouse: Warehouse, folder: Path) -> LoadResult:
+def load(
+    session: Session, warehouse: Warehouse, folder: Path, progress: OnProgress | None = None
+) -> LoadResult:
     """Import a generated folder: accounts, contracts, contacts, tickets, surveys (in that
     order so every row finds its account) through `tenure import`'s importers, then the
     events into the warehouse through `tenure import events`'. The entities are committed by
     the caller's unit of work; events are idempotent on their message ids, so a load that
-    fails after them stores nothing twice when run again."""
+    fails after them stores nothing twice when run again. `progress` is told the events
+    stored so far (else a bar)."""
     if not folder.is_dir():
         raise TenureError(f"{folder}: no such folder")
     missing = [f"{name}.csv" for name in ENTITY_FILES if not (folder / f"{name}.csv").is_file()]
@@ -121,7 +126,8 @@ def load(session: Session, warehouse: Warehouse, folder: Path) -> LoadResult:
     entities = [import_file(session, warehouse, n, folder / f"{n}.csv") for n in ENTITY_FILES]
     session.flush()
     events = event_file(folder)
-    imported = import_events(EventStore(warehouse.root), events) if events is not None else None
+    store = EventStore(warehouse.root)
+    imported = import_events(store, events, progress) if events is not None else None
     return LoadResult(entities, imported)
 
 
@@ -141,12 +147,17 @@ class PlannedQuarter:
 
 
 def plan_quarter(
-    session: Session, warehouse: Warehouse, settings: Settings, today: date
+    session: Session,
+    warehouse: Warehouse,
+    settings: Settings,
+    today: date,
+    progress: OnProgress | None = None,
 ) -> PlannedQuarter:
     """Each CSM's plan for the calendar quarter running today, made on its first day with the
     planner's defaults and saved as their tasks, and the tasks of the weeks already over
     marked done on their week's last day: a quarter in progress, as the plan and team pages
-    show it. A CSM whose plan cannot be made is named in `refused`, with why."""
+    show it. A CSM whose plan cannot be made is named in `refused`, with why. `progress` is
+    told the CSMs planned so far."""
     quarter_start, _ = quarter_bounds(today)
     result = PlannedQuarter(quarter_start)
     owners = select(Account.owner_id).where(Account.owner_id.is_not(None))
@@ -154,15 +165,29 @@ def plan_quarter(
         select(User.email).where(User.role == Role.csm, User.id.in_(owners)).order_by(User.email)
     ).all()
     options = plans.PlanOptions(quarter_start=quarter_start, deterministic_time=PLAN_BUDGET)
-    for email in csms:
-        try:
-            outcome = plans.make_plan(session, warehouse, settings, email, options)
-        except TenureError as error:
-            result.refused.append(f"{email}: {error.message}")
-            continue
-        result.tasks += plans.save_plan(session, outcome, quarter_start)
-        for task in plans.list_tasks(session, email, quarter_start, "open"):
-            if task.start + timedelta(days=7) <= today:
-                plans.mark_done(session, task, task.start + timedelta(days=6))
-                result.done += 1
+    for number, email in enumerate(csms, 1):
+        _plan_one(session, warehouse, settings, email, options, today, result)
+        if progress is not None:
+            progress(number, len(csms))
     return result
+
+
+def _plan_one(
+    session: Session,
+    warehouse: Warehouse,
+    settings: Settings,
+    email: str,
+    options: plans.PlanOptions,
+    today: date,
+    result: PlannedQuarter,
+) -> None:
+    try:
+        outcome = plans.make_plan(session, warehouse, settings, email, options)
+    except TenureError as error:
+        result.refused.append(f"{email}: {error.message}")
+        return
+    result.tasks += plans.save_plan(session, outcome, result.quarter_start)
+    for task in plans.list_tasks(session, email, result.quarter_start, "open"):
+        if task.start + timedelta(days=7) <= today:
+            plans.mark_done(session, task, task.start + timedelta(days=6))
+            result.done += 1

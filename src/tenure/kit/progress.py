@@ -1,8 +1,13 @@
-"""Progress bars on stderr for long work; silent when stderr is not a terminal."""
+"""Progress bars on stderr for long work; silent when stderr is not a terminal.
+
+A caller that shows progress itself (a flow over several services, with one display for all of
+them) passes an `OnProgress` callback instead: the service's bar then reports to it and draws
+nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.progress import (
@@ -16,6 +21,9 @@ from rich.progress import (
 )
 
 from tenure.kit.output import stderr
+
+# Told how far a piece of long work is: (done, total) in its own units (days, rows, accounts).
+OnProgress = Callable[[int, int], None]
 
 
 class Bar:
@@ -32,8 +40,28 @@ class Bar:
             self._progress.update(self._task, description=description)
 
 
+class Reported(Bar):
+    """A bar that tells an `OnProgress` callback instead of drawing."""
+
+    def __init__(self, progress: OnProgress, total: float | None):
+        super().__init__(None, None)
+        self._report = progress
+        self._total = int(total or 0)
+        self._done = 0.0
+
+    def advance(self, amount: float = 1) -> None:
+        self._done += amount
+        self._report(int(self._done), self._total)
+
+
 @contextmanager
-def progress_bar(description: str, total: float | None) -> Iterator[Bar]:
+def progress_bar(
+    description: str, total: float | None, progress: OnProgress | None = None
+) -> Iterator[Bar]:
+    """A bar for `total` steps of work on stderr, or reports to `progress` when given."""
+    if progress is not None:
+        yield Reported(progress, total)
+        return
     if not stderr.is_terminal:
         yield Bar(None, None)
         return
@@ -44,5 +72,5 @@ def progress_bar(description: str, total: float | None) -> Iterator[Bar]:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=stderr, transient=True) as progress:
-        yield Bar(progress, progress.add_task(description, total=total))
+    with Progress(*columns, console=stderr, transient=True) as live:
+        yield Bar(live, live.add_task(description, total=total))

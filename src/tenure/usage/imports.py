@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from tenure.kit.dates import utc_now
 from tenure.kit.errors import TenureError
 from tenure.kit.files import read_rows, require_file
-from tenure.kit.progress import progress_bar
+from tenure.kit.progress import OnProgress, progress_bar
 from tenure.usage.events import (
     CALL_TYPES,
     LOG_SCHEMA,
@@ -89,13 +89,15 @@ def _records(path: Path, received_at: int) -> Iterator[tuple[int, dict[str, Any]
 MISSING_MESSAGE_ID = Problem("messageId", None, "required in a file (it makes imports idempotent)")
 
 
-def import_text_file(store: EventStore, path: Path) -> EventImport:
+def import_text_file(
+    store: EventStore, path: Path, progress: OnProgress | None = None
+) -> EventImport:
     """CSV or JSON Lines: checked whole first, then stored a chunk at a time."""
     received_at = micros(utc_now())
     problems: list[str] = []
     more = 0
     rows = 0
-    with progress_bar(f"checking {path.name}", total=None):
+    with progress_bar(f"checking {path.name}", total=None, progress=progress):
         for line, result in _records(path, received_at):
             rows += 1
             if isinstance(result, BadEvent):
@@ -107,7 +109,8 @@ def import_text_file(store: EventStore, path: Path) -> EventImport:
     if problems:
         raise refuse(path, problems, more)
     stored = 0
-    with progress_bar(f"importing {path.name}", total=rows) as bar, store.lock("loader"):
+    importing = progress_bar(f"importing {path.name}", total=rows, progress=progress)
+    with importing as bar, store.lock("loader"):
         chunk: list[dict[str, Any]] = []
         for _line, result in _records(path, received_at):
             assert not isinstance(result, BadEvent)
@@ -206,10 +209,17 @@ def _parquet_view(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def _parquet_problems(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str], int]:
     problems: list[tuple[int, str]] = []
-    total = 0
-    for name, condition, why in PARQUET_CHECKS:
+    # One scan counts the rows each check refuses; only a check that refuses some is listed.
+    counts = con.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE {condition})" for _, condition, _ in PARQUET_CHECKS)
+        + " FROM source"
+    ).fetchall()[0]
+    total = sum(counts)
+    for (name, condition, why), count in zip(PARQUET_CHECKS, counts, strict=True):
+        if not count:
+            continue
         value = "raw_timestamp::VARCHAR" if name == "timestamp" else name
-        total += con.execute(f"SELECT count(*) FROM source WHERE {condition}").fetchall()[0][0]
         rows = con.execute(
             f"SELECT row_number, {value} FROM source WHERE {condition} "
             f"ORDER BY row_number LIMIT {MAX_PROBLEMS}"
@@ -220,12 +230,14 @@ def _parquet_problems(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[
     return listed, total - len(listed)
 
 
-def import_parquet_file(store: EventStore, path: Path) -> EventImport:
+def import_parquet_file(
+    store: EventStore, path: Path, progress: OnProgress | None = None
+) -> EventImport:
     received_at = micros(utc_now())
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         _parquet_view(con, path)
-        with progress_bar(f"checking {path.name}", total=None):
+        with progress_bar(f"checking {path.name}", total=None, progress=progress):
             problems, more = _parquet_problems(con, path)
         if problems:
             raise refuse(path, problems, more)
@@ -242,7 +254,8 @@ def import_parquet_file(store: EventStore, path: Path) -> EventImport:
         reader = query.to_arrow_reader(CHUNK_ROWS)
         assert reader is not None
         stored = 0
-        with progress_bar(f"importing {path.name}", total=rows) as bar, store.lock("loader"):
+        importing = progress_bar(f"importing {path.name}", total=rows, progress=progress)
+        with importing as bar, store.lock("loader"):
             for batch in reader:
                 table = pa.Table.from_batches([batch]).cast(LOG_SCHEMA)
                 stored += store.add(table, remember_ids=False).stored
@@ -250,13 +263,13 @@ def import_parquet_file(store: EventStore, path: Path) -> EventImport:
     return EventImport(str(path), rows, stored)
 
 
-def import_events(store: EventStore, path: Path) -> EventImport:
+def import_events(store: EventStore, path: Path, progress: OnProgress | None = None) -> EventImport:
     """Import one file of events. Raises TenureError listing every problem, having written
-    nothing, when any row is bad."""
+    nothing, when any row is bad. `progress` is told the rows stored so far (else a bar)."""
     require_file(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return import_parquet_file(store, path)
+        return import_parquet_file(store, path, progress)
     if suffix in (".csv", ".jsonl", ".ndjson", ".json"):
-        return import_text_file(store, path)
+        return import_text_file(store, path, progress)
     raise TenureError(f"{path}: unknown file type {suffix!r}: use .jsonl, .csv or .parquet")

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from tenure.config import Settings
 from tenure.kit.errors import TenureError
-from tenure.kit.progress import progress_bar
+from tenure.kit.progress import OnProgress, progress_bar
 from tenure.usage import compute, rollup
 from tenure.usage.catalogue import PROPERTY_NAME, Catalogue, load_catalogue
 from tenure.usage.events import loose
@@ -221,7 +221,11 @@ def _metric_values(
 
 
 def compute_embedded(
-    session: Session, warehouse: Warehouse, days: Sequence[date], catalogue: Catalogue
+    session: Session,
+    warehouse: Warehouse,
+    days: Sequence[date],
+    catalogue: Catalogue,
+    progress: OnProgress | None = None,
 ) -> MetricRun:
     store = EventStore(warehouse.root)
     store.load_log()
@@ -248,7 +252,8 @@ def compute_embedded(
         needed = {day - timedelta(days=n) for day in recompute for n in range(lookback)}
         rebuild = sorted(set(dirty) & needed)
         rows = 0
-        with progress_bar("computing usage metrics", total=len(rebuild) + len(recompute)) as bar:
+        total = len(rebuild) + len(recompute)
+        with progress_bar("computing usage metrics", total, progress) as bar:
             for chunk in _chunks(rebuild):
                 rebuild_partials(store, warehouse, chunk, links, catalogue)
                 bar.advance(len(chunk))
@@ -302,6 +307,7 @@ def compute_external(
     source: ExternalSource,
     days: Sequence[date],
     catalogue: Catalogue,
+    progress: OnProgress | None = None,
 ) -> MetricRun:
     accounts = accounts_table(session)
     contacts = contacts_table(session)
@@ -309,7 +315,7 @@ def compute_external(
     rows = 0
     try:
         events = source.table(con)
-        with progress_bar("computing usage metrics", total=len(days)) as bar:
+        with progress_bar("computing usage metrics", len(days), progress) as bar:
             for chunk in _chunks(days):
                 values = metrics_from_events(
                     con, events, chunk, accounts, contacts, catalogue, source.engine
@@ -323,14 +329,19 @@ def compute_external(
 
 
 def compute_metrics(
-    session: Session, warehouse: Warehouse, settings: Settings, days: Sequence[date]
+    session: Session,
+    warehouse: Warehouse,
+    settings: Settings,
+    days: Sequence[date],
+    progress: OnProgress | None = None,
 ) -> MetricRun:
-    """Compute the catalogue for these days into the metrics series."""
+    """Compute the catalogue for these days into the metrics series. `progress` is told the
+    days done so far (else a bar on stderr)."""
     catalogue = catalogue_for(settings)
     source = source_for(settings, warehouse)
     if isinstance(source, ExternalSource):
-        return compute_external(session, warehouse, source, days, catalogue)
-    return compute_embedded(session, warehouse, days, catalogue)
+        return compute_external(session, warehouse, source, days, catalogue, progress)
+    return compute_embedded(session, warehouse, days, catalogue, progress)
 
 
 # -- statistics -----------------------------------------------------------------------------

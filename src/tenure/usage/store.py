@@ -33,6 +33,7 @@ from tenure.kit.dates import utc_today
 from tenure.usage import log
 from tenure.usage.events import EVENT_COLUMNS, EVENT_SCHEMA, LOG_SCHEMA
 from tenure.usage.state_file import StateFile
+from tenure.warehouse.reader import connection
 from tenure.warehouse.tables import PartitionedParquetTable
 
 DEDUP_DAYS = 35
@@ -81,7 +82,7 @@ def _files_sql(files: Sequence[str]) -> str:
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    con = connection()
     con.execute("SET TimeZone = 'UTC'")
     return con
 

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     # Only in signatures: reading a table's manifest never needs PyArrow.
     import pyarrow as pa
 
+from tenure.warehouse.reader import connection
+
 MANIFEST = "_manifest.json"
 LOCK = "_lock"
 # Long enough for any query that started on an older version to finish reading its files.
@@ -85,7 +87,7 @@ def fsync_dir(path: Path) -> None:
 
 def _connect() -> duckdb.DuckDBPyConnection:
     # Partitions named from timestamps must not depend on the machine's time zone.
-    con = duckdb.connect()
+    con = connection()
     con.execute("SET TimeZone = 'UTC'")
     return con
 
