@@ -111,6 +111,26 @@ def test_more_onboarding_than_hours_is_refused_clearly():
     assert "--new-clients" in message
 
 
+def test_a_client_starting_late_in_the_quarter_is_onboarded_now_and_next_quarter():
+    """A client whose contract starts in the quarter's last days: the onboarding it may start
+    now is planned, what may start only after the quarter (and what follows it) is left for
+    next quarter's plan with a note, and the plan is made, not refused."""
+    quarter_end = QUARTER_START + timedelta(weeks=13) - timedelta(days=1)
+    last_week = QUARTER_START + timedelta(weeks=12)
+    late = NewClient("LATE", "a client starting in the last week", last_week)
+    library = default_library()
+    plan = plan_book(25, new_clients=[late])
+    planned = [a for a in plan.onboarding if a.client == "LATE"]
+    assert planned  # the kick-off and what may start before the quarter ends
+    assert all(last_week <= a.start <= quarter_end for a in planned)
+    later = [n for n in plan.notes if n.startswith("next quarter: ") and "LATE" in n]
+    assert later
+    held = {a.activity for a in planned}
+    wanted = {key for p in library.onboarding for key in p.activities}
+    for key in wanted - held:  # every onboarding activity is planned or named for later
+        assert any(f"({key} for LATE)" in n for n in later)
+
+
 def test_an_activity_longer_than_a_week_is_split_into_steps():
     library = parse_library(
         """

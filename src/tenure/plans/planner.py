@@ -278,6 +278,9 @@ class _Draft:
     urgent: bool = False
     why: str = ""
     covers: list[str] = field(default_factory=list)
+    # Onboarding due only after the quarter (a client starting late in it): planned when it
+    # fits, else left for next quarter's plan, never a reason to refuse this one.
+    due_later: bool = False
 
     @property
     def group(self) -> str | None:
@@ -352,7 +355,8 @@ def _drafts(
                 activity = library.activities[key]
                 if (client.client, key) in drafts:
                     continue
-                deadline = activity.deadline.resolve(qs, qe, None, client.start) or qe
+                due = activity.deadline.resolve(qs, qe, None, client.start)
+                deadline = due or qe
                 release = (
                     activity.earliest.resolve(qs, qe, None, client.start)
                     if activity.earliest
@@ -371,6 +375,7 @@ def _drafts(
                     limit=qe,
                     value=library.priorities.get("onboarding", 100.0) * playbook.weight,
                     why=client.why or f"new client from {client.start.isoformat()}",
+                    due_later=due is not None and due > qe,
                 )
     return list(drafts.values())
 
@@ -534,6 +539,8 @@ class Prepared:
     week_hours: dict[str, float]
     needs: list[Need] = field(default_factory=list)
     objective: Objective = field(default_factory=Objective)
+    # Onboarding steps that may start only after the quarter (a client starting late in it).
+    deferred: list[_Step] = field(default_factory=list)
 
 
 def plan_quarter(
@@ -648,7 +655,7 @@ def prepare(
                 # Steps go all or none, unless some are done already: then what is left is
                 # planned step by step.
                 bundle=draft.reference if step.steps > 1 and not started else None,
-                required=draft.onboarding,
+                required=draft.onboarding and not draft.due_later,
                 pool=ONBOARDING if draft.onboarding else EXISTING,
                 counted=not draft.onboarding,
                 decay=URGENT_DECAY if urgent else 1.0,
@@ -659,6 +666,20 @@ def prepare(
             )
         )
         info[step.reference] = step
+
+    # Onboarding work whose earliest day is after the quarter's last week (a client that
+    # starts late in the quarter), and the work that follows it, belongs to next quarter's
+    # plan: leaving it out is not a refusal of this quarter's.
+    late = {c.key for c in candidates if info[c.key].draft.onboarding and c.release_week >= WEEKS}
+    while True:
+        after = {
+            c.key for c in candidates if info[c.key].draft.onboarding and late & set(c.requires)
+        } - late
+        if not after:
+            break
+        late |= after
+    deferred = [info[c.key] for c in candidates if c.key in late]
+    candidates = [c for c in candidates if c.key not in late]
 
     capacity = {
         EXISTING: [week_hours[EXISTING]] * WEEKS,
@@ -692,7 +713,7 @@ def prepare(
     ]
 
     objective = _objective(library, request, candidates, needs)
-    return Prepared(candidates, capacity, info, kept, week_hours, needs, objective)
+    return Prepared(candidates, capacity, info, kept, week_hours, needs, objective, deferred)
 
 
 def _objective(
@@ -759,6 +780,18 @@ def _assemble(
     counted = sum(1 for a in activities)
     notes = list(result.notes)
     notes += [f"not covered: {n.what} of {n.client}: {n.reason}" for n in uncovered]
+    notes += [
+        f"next quarter: {s.reference} ({s.draft.activity.key} for {s.draft.client}) may "
+        "start only after this quarter ends"
+        for s in prepared.deferred
+    ]
+    drafts = {s.draft.reference: s.draft for s in info.values()}
+    notes += [
+        f"next quarter: {left.reference} ({draft.activity.key} for {draft.client}) is due "
+        f"after this quarter and {left.why} kept it out of this one"
+        for left in left_out
+        if (draft := drafts.get(left.reference)) is not None and draft.due_later
+    ]
     if request.count is not None and counted < request.count and result.count_met:
         notes.append(
             f"--count {request.count}: only {counted} candidate activities exist for this book"
