@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 from markupsafe import Markup
 
-from tenure.book.query import band_for
 from tenure.config import Settings
 from tenure.health.explain import describe_change, standing, summary, whole
 from tenure.health.scorecards import Bands
@@ -17,6 +16,7 @@ from tenure.health.service import StoredHealth as StoredHealth
 from tenure.health.service import snapshot_store
 from tenure.health.service import stored_health as stored_health
 from tenure.health.snapshots import Snapshot, snapshots
+from tenure.kit.bands import band_of
 from tenure.kit.charts import Series, Zone, line_chart
 from tenure.kit.errors import TenureError
 from tenure.warehouse import Warehouse
@@ -106,7 +106,7 @@ def health_view(
                 weight=part.weight,
                 effective_weight=part.effective_weight,
                 score=score,
-                band=band_for(score, bands),
+                band=band_of(score, bands),
                 previous=whole(old.score) if old else None,
                 contribution=part.contribution,
             )
@@ -121,7 +121,7 @@ def health_view(
                 label=m.label or m.metric,
                 value=m.value,
                 score=score,
-                band=band_for(score, bands),
+                band=band_of(score, bands),
                 change=describe_change(old_measure.value, m.value) if old_measure else None,
             )
         )
