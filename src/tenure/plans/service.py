@@ -43,7 +43,6 @@ from tenure.plans.planning import (
     make_plan,
     new_clients_of,
     save_plan,
-    save_plan_recorded,
 )
 from tenure.plans.tasks import (
     change_task_recorded,
@@ -81,7 +80,6 @@ __all__ = [
     "new_clients_of",
     "reopen",
     "save_plan",
-    "save_plan_recorded",
     "signal_comparisons",
     "signals_of_account",
     "tasks_of",
