@@ -377,6 +377,25 @@ def initialised(cli: Cli) -> Cli:
     return cli
 
 
+def contracts(
+    accounts: list[dict[str, object]], start: str = "2026-01-01", end: str = "2027-12-31"
+) -> list[dict[str, object]]:
+    """One contract per account from `start` to `end` (exclusive): what makes a paid account
+    a client on a day, for tests about something else (scoring, the dashboard's API)."""
+    return [
+        {
+            "external_id": f"k-{a['external_id']}",
+            "account_external_id": a["external_id"],
+            "start_date": start,
+            "end_date": end,
+            "arr": "1000",
+            "currency": "USD",
+            "status": "active",
+        }
+        for a in accounts
+    ]
+
+
 # -- API helpers shared by every test of the REST API -------------------------------------------
 
 

@@ -80,7 +80,7 @@ SUBCOMMANDS = (
     ),
     Lazy(
         "daily",
-        "tenure.usage.cli:daily",
+        "tenure.ops.cli:daily",
         "The daily job: load the intake log, compute the usage metrics (and redo days late "
         "events touched), then score health for the day.",
     ),

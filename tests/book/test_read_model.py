@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import select
 
 from tenure.accounts.service import AccountFilter, list_accounts
-from tenure.book.query import BookQuery, all_rows, book_page, matching_ids
+from tenure.book.query import (
+    BookQuery,
+    ShownScorecard,
+    all_rows,
+    book_page,
+    current_client,
+    matching_ids,
+)
+from tenure.health.scorecards import default_source, parse_scorecard
 from tenure.kit.errors import TenureError
 from tenure.models import Account, Contract, ContractStatus, Tier
 
@@ -93,3 +101,84 @@ def test_contract_active_on_in_sql_is_the_python_rule(session):
         in_sql = set(session.scalars(select(Contract.external_id).where(Contract.active_on(day))))
         in_python = {c.external_id for c in contracts if c.is_active_on(day)}
         assert in_sql == in_python, day
+
+
+def test_one_account_by_its_id_and_an_unknown_csm_owns_nothing(loaded, settings):
+    one = BookQuery(status="all", sort="name", external_id="globex")
+    _, rows = all_rows(loaded, settings, AS_OF, one)
+    assert [r.external_id for r in rows] == ["globex"]
+    unassigned = Account(external_id="nobodys", name="Nobody's", tier=Tier.free, attributes={})
+    loaded.add(unassigned)
+    loaded.flush()
+    stranger = BookQuery(status="all", sort="name", csm="stranger@example.com")
+    assert matching_ids(loaded, settings, AS_OF, stranger) == []
+    everyone = matching_ids(loaded, settings, AS_OF, BookQuery(status="all", sort="name"))
+    assert unassigned.id in everyone
+
+
+def test_a_client_on_a_day_is_a_contract_active_that_day_or_a_free_account_since(session):
+    """`current_client`: paid accounts by their contracts (none, ended, not started yet: not
+    a client); free ones from their customer_since on, whatever contract they once had."""
+    day = date(2026, 6, 1)
+    accounts = {
+        name: Account(external_id=name, name=name, tier=tier, customer_since=since, attributes={})
+        for name, tier, since in [
+            ("active", Tier.paid, None),
+            ("ended", Tier.paid, date(2025, 1, 1)),
+            ("starts_later", Tier.paid, date(2025, 1, 1)),
+            ("no_contract", Tier.paid, date(2025, 1, 1)),
+            ("free", Tier.free, None),
+            ("free_downgraded", Tier.free, date(2025, 1, 1)),
+            ("free_later", Tier.trial, date(2026, 7, 1)),
+        ]
+    }
+    session.add_all(accounts.values())
+    session.flush()
+    spans = {
+        "active": (date(2026, 1, 1), date(2027, 1, 1)),
+        "ended": (date(2025, 1, 1), date(2026, 6, 1)),  # the end date is exclusive
+        "starts_later": (date(2026, 6, 2), date(2027, 6, 2)),
+        "free_downgraded": (date(2025, 1, 1), date(2026, 1, 1)),
+    }
+    session.add_all(
+        Contract(
+            external_id=f"k-{name}",
+            account_id=accounts[name].id,
+            start_date=start,
+            end_date=end,
+            arr=Decimal(100),
+            currency="USD",
+            status=ContractStatus.active,
+        )
+        for name, (start, end) in spans.items()
+    )
+    session.flush()
+    clients = set(session.scalars(select(Account.external_id).where(current_client(day))))
+    assert clients == {"active", "free", "free_downgraded"}
+
+
+def test_the_book_reads_stored_scorecards_as_health_parses_them():
+    """The book reads bands and components from a stored definition without health's parser;
+    both read the same from the shipped scorecard and from one with other bands and a
+    component without a label (its title is its key in words)."""
+    shipped = default_source()
+    changed = (
+        shipped.replace("red = 50 ", "red = 40 ", 1)
+        .replace("red = 3 ", "red = 2 ", 1)
+        .replace('label = "Product usage"\n', "", 1)
+    )
+    assert changed != shipped
+    for source in (shipped, changed):
+        card = parse_scorecard(source, "card.toml").scorecard
+        shown = ShownScorecard.from_definition(card.to_dict())
+        assert shown.bands == card.bands
+        assert shown.renewal_bands == card.renewal_bands
+        assert [(c.key, c.title) for c in shown.components] == [
+            (c.key, c.title) for c in card.components
+        ]
+    other = ShownScorecard.from_definition(parse_scorecard(changed).scorecard.to_dict())
+    assert (other.bands.red, other.renewal_bands.red, other.components[0].title) == (
+        40,
+        2,
+        "product",
+    )

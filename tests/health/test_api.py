@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import add_users, api_client, token
+from tests.conftest import add_users, api_client, contracts, token
 
 CARD = """\
 name = "enterprise"
@@ -29,6 +29,7 @@ def client(initialised, files, settings) -> Iterator[TestClient]:
         {"external_id": "globex", "name": "Globex", "tier": "paid", "csm_email": "ben@example.com"},
     ]
     initialised("import", "accounts", str(files.csv("accounts.csv", accounts)))
+    initialised("import", "contracts", str(files.csv("contracts.csv", contracts(accounts))))
     metrics = [
         {"account_external_id": a, "metric": "logins_28d", "date": d, "value": v}
         for a, d, v in [

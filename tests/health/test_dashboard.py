@@ -64,6 +64,9 @@ CONTRACTS = [
     ("k4", "initech", "2026-11-20", "2027-11-20", "30000"),
     ("k5", "hooli", "2026-02-21", "2027-02-21", "10000"),
     ("k6", "umbrella", "2025-10-01", "2026-10-01", "5000"),  # ended: no renewal, no ARR
+    # A client on both days: the contract before the one that starts on AS_OF.
+    ("k0", "initech", "2025-11-20", "2026-11-20", "30000"),
+    ("k7", "newco", "2026-11-01", "2027-11-01", "8000"),  # a client since 2026-11-01
 ]
 CONTACTS = [
     ("p1", "acme", "c_level", "true"),

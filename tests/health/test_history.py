@@ -12,6 +12,7 @@ from tenure.health.service import snapshot_store
 from tenure.health.snapshots import snapshots
 from tenure.models import Account, AccountHealth
 from tenure.warehouse import Warehouse
+from tests.conftest import contracts
 
 SCORECARD = """\
 name = "enterprise"
@@ -39,6 +40,7 @@ def loaded(initialised, files):
         for i, seg in enumerate(["big", "big", "big", "small", "small"])
     ]
     initialised("import", "accounts", str(files.csv("accounts.csv", accounts)))
+    initialised("import", "contracts", str(files.csv("contracts.csv", contracts(accounts))))
     metrics = []
     for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
         for i, (logins, users) in enumerate([(10, 100), (20, 300), (5, 200), (2, 5), (8, 9)]):
@@ -143,11 +145,9 @@ def test_the_latest_health_is_kept_for_fast_pages(loaded, session):
 
 
 def test_the_shipped_scorecard_scores_until_usage_metrics_exist(initialised, files):
-    initialised(
-        "import",
-        "accounts",
-        str(files.csv("a.csv", [{"external_id": "x", "name": "X", "tier": "paid"}])),
-    )
+    accounts = [{"external_id": "x", "name": "X", "tier": "paid"}]
+    initialised("import", "accounts", str(files.csv("a.csv", accounts)))
+    initialised("import", "contracts", str(files.csv("k.csv", contracts(accounts))))
     contacts = [
         {
             "external_id": "c1",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.conftest import contracts
+
 CARD = """\
 name = "smb"
 description = "Small clients"
@@ -99,6 +101,7 @@ def test_rules_pick_the_scorecard_per_account(initialised, files):
         {"external_id": "small", "name": "Small", "tier": "paid", "segment": "smb"},
     ]
     initialised("import", "accounts", str(files.csv("a.csv", accounts)))
+    initialised("import", "contracts", str(files.csv("k.csv", contracts(accounts))))
     metrics = [
         {"account_external_id": a, "metric": "adoption_index", "date": "2026-11-20", "value": "12"}
         for a in ("big", "small")

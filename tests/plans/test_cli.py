@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from tenure.models import AuditEntry
 from tests.plans.enterprise import (
     BY_ID,
     CSM,
@@ -144,6 +146,32 @@ def test_save_mark_done_and_replan_mid_quarter(book):
     assert "open again" in reopened.stderr
     only_done = book("tasks", "list", "--status", "done", "--format", "json").json()
     assert [t["reference"] for t in only_done] == [by_reference["reference"]]
+
+
+def test_save_leaves_the_audit_entry_the_api_and_the_web_leave(book, database):
+    """`tenure plan --save` saves through the same flow as the API and the page: one
+    `plan.save` entry, by nobody (the CLI has no user), with the options it planned with."""
+    plan(book, "--count", "25", "--save")
+    with database.sessions() as s:
+        [entry] = s.scalars(select(AuditEntry).where(AuditEntry.action == "plan.save")).all()
+    assert (entry.target, entry.via, entry.actor) == (f"plan:{CSM}:{QS}", "cli", None)
+    assert entry.before == {"open_tasks": []}
+    tasks = book("tasks", "list", "--csm", CSM, "--format", "json").json()
+    assert sorted(entry.after["tasks"]) == sorted(t["reference"] for t in tasks)
+    assert entry.after["options"] == {
+        "csm": CSM,
+        "quarter_start": QS,
+        "as_of": None,
+        "count": 25,
+        "hours_per_week": 40.0,
+        "existing_share": 0.5,
+        "new_clients": 5,
+        "save": True,
+    }
+    # Planning without --save changes nothing, so it leaves no entry.
+    plan(book, "--count", "25")
+    with database.sessions() as s:
+        assert len(s.scalars(select(AuditEntry)).all()) == 1
 
 
 def test_signals_with_evidence_and_lookalikes(book):

@@ -5,23 +5,37 @@ A page is read in two steps: the ids of the page's accounts (filtered, sorted, l
 the sort key is computed for every matching account), then everything shown about those few.
 Health comes from each account's latest stored snapshot (`account_health`), written by
 `tenure health compute` / `tenure daily`.
+
+It imports nothing from the health domain: health's dashboard chooses its accounts and their
+facts here, so the book reads scorecards' bands from their stored definitions itself.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Date, Select, bindparam, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from tenure.config import Settings
-from tenure.health.scorecards import Bands, renewal_band
-from tenure.health.scorecards import Scorecard as ScorecardDefinition
+from tenure.kit.bands import Bands, band_of
 from tenure.kit.contracts import active_contract_facts
 from tenure.kit.dates import whole_months_between, years_between
 from tenure.kit.errors import TenureError
@@ -40,6 +54,7 @@ DEFAULT_COMPONENTS = ("product", "satisfaction", "support", "sponsorship")
 class BookQuery:
     search: str | None = None
     csm: str | None = None  # an email; None = every CSM
+    external_id: str | None = None  # one account, by its source system's id
     band: str | None = None  # red | amber | green | none (no score)
     tier: str | None = None
     segment: str | None = None
@@ -105,12 +120,40 @@ class BookPage:
 # -- scorecards: which components to show and how to colour them ---------------------------
 
 
+class ShownComponent(NamedTuple):
+    key: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ShownScorecard:
+    """What the book shows of a stored scorecard version: its components and its bands."""
+
+    components: tuple[ShownComponent, ...]
+    bands: Bands
+    renewal_bands: Bands
+
+    @classmethod
+    def from_definition(cls, data: Mapping[str, Any]) -> ShownScorecard:
+        """From a stored definition, the `Scorecard.to_dict()` of health/scorecards.py (read
+        here so the book needs nothing of health; a test checks both read the same)."""
+        return cls(
+            components=tuple(
+                # A component's title is its label, else its key in words (`Component.title`).
+                ShownComponent(c["key"], c.get("label") or c["key"].replace("_", " "))
+                for c in data["components"]
+            ),
+            bands=Bands(**data["bands"]),
+            renewal_bands=Bands(**data["renewal_bands"]),
+        )
+
+
 # A scorecard version never changes once stored (a change is a new version, a new row), so
-# each is parsed once per process.
-_definitions: dict[tuple[str, int], ScorecardDefinition] = {}
+# each is read once per process.
+_definitions: dict[tuple[str, int], ShownScorecard] = {}
 
 
-def scorecards_by_id(session: Session) -> dict[int, ScorecardDefinition]:
+def scorecards_by_id(session: Session) -> dict[int, ShownScorecard]:
     url = str(session.get_bind().engine.url)
     ids = session.scalars(select(Scorecard.id)).all()
     missing = [i for i in ids if (url, i) not in _definitions]
@@ -118,11 +161,11 @@ def scorecards_by_id(session: Session) -> dict[int, ScorecardDefinition]:
         for row_id, definition in session.execute(
             select(Scorecard.id, Scorecard.definition).where(Scorecard.id.in_(missing))
         ):
-            _definitions[(url, row_id)] = ScorecardDefinition.from_dict(definition)
+            _definitions[(url, row_id)] = ShownScorecard.from_definition(definition)
     return {i: _definitions[(url, i)] for i in ids}
 
 
-def component_columns(cards: dict[int, ScorecardDefinition]) -> tuple[list[str], dict[str, str]]:
+def component_columns(cards: dict[int, ShownScorecard]) -> tuple[list[str], dict[str, str]]:
     """Component keys of every scorecard, in scorecard order (the shipped ones without any)."""
     keys: list[str] = []
     labels: dict[str, str] = {}
@@ -190,14 +233,17 @@ def _sort_key(query: BookQuery, settings: Settings, as_of: date) -> Any:
 
 
 def current_client(as_of: date) -> ColumnElement[bool]:
-    """A current client on `as_of`: a free or trial account, or a paid one with an active
-    contract (what the book's default view and every count of clients mean)."""
+    """A current client on `as_of`: an account with a contract active that day, or a free or
+    trial one (they have none) from its `customer_since` on (always, when unknown). What the
+    book's default view, every count of clients, the health dashboard and scoring mean; a
+    paid account without an active contract has churned (churn is dated on `end_date`)."""
     has_contract = (
         select(Contract.id)
         .where(Contract.account_id == Account.id, Contract.active_on(as_of))
         .exists()
     )
-    return or_(Account.tier != Tier.paid, has_contract)
+    started = or_(Account.customer_since.is_(None), Account.customer_since <= as_of)
+    return or_(and_(Account.tier != Tier.paid, started), has_contract)
 
 
 def _filtered(
@@ -208,7 +254,12 @@ def _filtered(
     elif query.status == "former":
         statement = statement.where(~current_client(as_of))
     if query.csm is not None:
-        statement = statement.where(Account.owner_id == owner_id)
+        # An email nobody has owns nothing (not the unassigned accounts, owner_id IS NULL).
+        statement = statement.where(
+            Account.owner_id == owner_id if owner_id is not None else false()
+        )
+    if query.external_id is not None:
+        statement = statement.where(Account.external_id == query.external_id)
     if query.tier:
         statement = statement.where(Account.tier == query.tier)
     if query.segment:
@@ -304,7 +355,7 @@ def _rows(
     settings: Settings,
     as_of: date,
     ids: list[int],
-    cards: dict[int, ScorecardDefinition],
+    cards: dict[int, ShownScorecard],
 ) -> list[BookRow]:
     if not ids:
         return []
@@ -340,21 +391,15 @@ def _rows(
             arr_problem=problem,
             renewal_date=renewal,
             renewal_months=months,
-            renewal_band=renewal_band(months, renewal_bands),
+            renewal_band=band_of(months, renewal_bands),
             health=row.health,
             band=row.band,
             trend=row.trend,
             components=components,
-            component_bands={k: band_for(v, bands) for k, v in components.items()},
+            component_bands={k: band_of(v, bands) for k, v in components.items()},
             health_date=row.date,
         )
     return [by_id[i] for i in ids if i in by_id]
-
-
-def band_for(score: int | None, bands: Bands) -> str | None:
-    if score is None:
-        return None
-    return "red" if score <= bands.red else "amber" if score <= bands.amber else "green"
 
 
 def _years(since: date | None, as_of: date) -> float | None:
@@ -393,13 +438,20 @@ def all_rows(
 ) -> tuple[list[str], list[BookRow]]:
     """Every account the view matches, in its order, whatever its page: the component keys and
     the rows (what the CSV export of the view holds)."""
-    ids = matching_ids(session, settings, as_of, query)
     cards = scorecards_by_id(session)
     keys, _ = component_columns(cards)
+    return keys, rows_of(session, settings, as_of, matching_ids(session, settings, as_of, query))
+
+
+def rows_of(session: Session, settings: Settings, as_of: date, ids: Sequence[int]) -> list[BookRow]:
+    """The rows of these accounts as of `as_of`, in the order of `ids` (from `matching_ids`):
+    for readers that choose through the book and show their own health beside its facts,
+    such as health's dashboard of a past day."""
+    cards = scorecards_by_id(session)
     rows: list[BookRow] = []
     for start in range(0, len(ids), _IDS_PER_READ):
-        rows += _rows(session, settings, as_of, ids[start : start + _IDS_PER_READ], cards)
-    return keys, rows
+        rows += _rows(session, settings, as_of, list(ids[start : start + _IDS_PER_READ]), cards)
+    return rows
 
 
 def records(rows: list[BookRow], components: list[str]) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""The accounts health scores and shows: one query for the fields scoring and the dashboard
-read, and which of them are in the book on a day."""
+"""The accounts health scores: one query for the fields scoring reads, and which of them are
+on the book on a day (the book read model's rule)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenure.models import (
-    Account,
-    Contract,
-    User,
-)
-from tenure.users.service import unknown_user
+from tenure.book.query import current_client
+from tenure.models import Account, User
 
 # -- accounts ------------------------------------------------------------------------------
 
@@ -35,6 +31,7 @@ class AccountInfo:
 def load_accounts(
     session: Session, csm: str | None = None, external_id: str | None = None
 ) -> list[AccountInfo]:
+    """The accounts (of one CSM, or the one with this id), by external id."""
     query = select(
         Account.id,
         Account.external_id,
@@ -46,8 +43,6 @@ def load_accounts(
         User.email,
     ).outerjoin(User, Account.owner_id == User.id)
     if csm is not None:
-        if session.scalar(select(User.id).where(User.email == csm.lower())) is None:
-            raise unknown_user(session, csm)
         query = query.where(User.email == csm.lower())
     if external_id is not None:
         query = query.where(Account.external_id == external_id)
@@ -61,19 +56,7 @@ def load_accounts(
 def eligible_accounts(
     session: Session, accounts: Iterable[AccountInfo], day: date
 ) -> list[AccountInfo]:
-    """Accounts that were clients on `day`: started by then (no start date known counts as
-    always), and not churned: an account whose contract ended by `day` with none active that
-    day has churned (churn is dated on end_date) and is not scored while it stays so. An
-    account without contracts (a free-tier client) is scored all along."""
-    ended = set(
-        session.scalars(select(Contract.account_id).where(Contract.end_date <= day).distinct())
-    )
-    active = set(
-        session.scalars(select(Contract.account_id).where(Contract.active_on(day)).distinct())
-    )
-    return [
-        a
-        for a in accounts
-        if (a.customer_since is None or a.customer_since <= day)
-        and (a.id not in ended or a.id in active)
-    ]
+    """Those of `accounts` that were clients on `day`, by the book's rule (`current_client`):
+    what is scored is what the dashboard and the book show that day."""
+    clients = set(session.scalars(select(Account.id).where(current_client(day))))
+    return [a for a in accounts if a.id in clients]

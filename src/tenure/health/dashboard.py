@@ -11,8 +11,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tenure.book.query import BookQuery, matching_ids, owner_id_of, rows_of
 from tenure.config import Settings
-from tenure.health.account_info import eligible_accounts, load_accounts
+from tenure.health.account_info import load_accounts
 from tenure.health.computing import (
     day_trends,
     ensure_day,
@@ -25,10 +26,10 @@ from tenure.health.scorecard_store import (
 from tenure.health.scorecards import (
     Bands,
     Scorecard,
-    renewal_band,
 )
 from tenure.health.scorecards import Trend as TrendRule
 from tenure.health.snapshots import snapshots
+from tenure.kit.bands import band_of
 from tenure.kit.contracts import contract_facts
 from tenure.kit.dates import years_between
 from tenure.kit.errors import NotFound, TenureError
@@ -39,6 +40,7 @@ from tenure.models import (
     User,
 )
 from tenure.models import Scorecard as ScorecardRow
+from tenure.users.service import unknown_user
 from tenure.warehouse import Warehouse
 
 # -- looking at it -----------------------------------------------------------------------------
@@ -77,50 +79,58 @@ def dashboard(
     csm: str | None = None,
     external_id: str | None = None,
 ) -> Dashboard:
-    """Every account (or one CSM's) with its health as of a day, computing the snapshots it
-    needs that are missing: the day's, and the trend's earlier day's."""
-    accounts = load_accounts(session, csm=csm, external_id=external_id)
-    if external_id is not None and not accounts:
+    """The book as of a day (or one CSM's, or one account whatever it was that day) with each
+    account's health from that day's snapshots, computing those it needs that are missing:
+    the day's, and the trend's earlier day's. Which accounts and their facts (name, CSM, ARR,
+    renewal, years) are the book read model's, as the book page and `tenure accounts list`
+    show them; the health, its trend and the renewal band by the day's scorecard are its own."""
+    if csm is not None and owner_id_of(session, csm) is None:
+        raise unknown_user(session, csm)
+    # The book is the day's clients; one account asked for by its id is shown whatever it was.
+    view = BookQuery(
+        csm=csm,
+        external_id=external_id,
+        status="current" if external_id is None else "all",
+        sort="name",
+    )
+    ids = matching_ids(session, settings, as_of, view)
+    if external_id is not None and not ids:
         raise NotFound(f"no account with external_id {external_id!r}")
-    if external_id is None:
-        accounts = eligible_accounts(session, accounts, as_of)  # the book: clients on the day
+    facts = rows_of(session, settings, as_of, ids)
+    # What scoring reads of them (a filter in Python: the whole book's ids would overflow a
+    # statement's parameters).
+    chosen = set(ids)
+    accounts = [
+        a for a in load_accounts(session, csm=csm, external_id=external_id) if a.id in chosen
+    ]
     computed = ensure_day(session, warehouse, as_of, accounts)
     store = snapshot_store(warehouse)
-    ids = [a.external_id for a in accounts]
-    now = {s.account_external_id: s for s in snapshots(store.on_day(as_of, ids, detail=False))}
+    shown = [f.external_id for f in facts]
+    now = {s.account_external_id: s for s in snapshots(store.on_day(as_of, shown, detail=False))}
     definitions = ScorecardVersions(session)
     trend, earlier = day_trends(
         session, warehouse, as_of, list(now.values()), definitions, accounts
     )
-    # Contracts active on the day, all of them: one parameter per account would not scale.
-    contracts: dict[int, list[Contract]] = defaultdict(list)
-    for contract in session.scalars(select(Contract).where(Contract.active_on(as_of))):
-        contracts[contract.account_id].append(contract)
     board = Dashboard(rows=[], computed=computed + earlier)
-    for account in accounts:
-        snap = now.get(account.external_id)
+    for fact in facts:
+        snap = now.get(fact.external_id)
         card = definitions.get(snap.scorecard, snap.scorecard_version) if snap else None
-        try:
-            facts = contract_facts(contracts[account.id], as_of, settings)
-            arr = float(facts.arr) if facts.arr is not None else None
-            months = facts.renewal_months
-        except TenureError as error:
-            board.warnings.append(f"{account.external_id}: ARR left out: {error.message}")
-            arr, months = None, None
+        if fact.arr_problem is not None:
+            board.warnings.append(f"{fact.external_id}: ARR left out: {fact.arr_problem}")
         renewal = card.renewal_bands if card else Bands(3, 6)
         board.rows.append(
             HealthRow(
-                external_id=account.external_id,
-                name=account.name,
-                csm_email=account.csm_email,
+                external_id=fact.external_id,
+                name=fact.name,
+                csm_email=fact.csm_email,
                 health=snap.health if snap else None,
                 health_exact=_shown_exact(snap.health_exact) if snap else None,
                 band=snap.band if snap else None,
-                trend=trend[account.external_id].name if snap else None,
-                renewal_months=months,
-                renewal_band=renewal_band(months, renewal),
-                arr=arr,
-                years=_years(account.customer_since, as_of),
+                trend=trend[fact.external_id].name if snap else None,
+                renewal_months=fact.renewal_months,
+                renewal_band=renewal_band(fact.renewal_months, renewal),
+                arr=float(fact.arr) if fact.arr is not None else None,
+                years=fact.years,
                 components={c.key: whole(c.score) for c in snap.components} if snap else {},
             )
         )
@@ -184,10 +194,16 @@ def stored_rows(
     return rows, warnings
 
 
-def _risk_order(row: HealthRow) -> tuple[int, float, str]:
-    """Red first, then amber, green, unscored; lowest score first; then by name."""
+def _risk_order(row: HealthRow) -> tuple[int, float, str, str]:
+    """Red first, then amber, green, unscored; lowest score first; then by name and id."""
     rank = {"red": 0, "amber": 1, "green": 2}.get(row.band or "", 3)
-    return (rank, row.health_exact if row.health_exact is not None else 0.0, row.name)
+    exact = row.health_exact if row.health_exact is not None else 0.0
+    return (rank, exact, row.name, row.external_id)
+
+
+def renewal_band(months: int | None, limits: Bands) -> str | None:
+    """One account's renewal band (`scoring.renewal_bands` does many at once)."""
+    return band_of(months, limits)
 
 
 def _shown_exact(value: float | None) -> float | None:

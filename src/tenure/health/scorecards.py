@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from tenure.health.scoring import MeasureSpec
+from tenure.kit.bands import Bands as Bands  # part of a scorecard's vocabulary too
 from tenure.kit.errors import TenureError
 from tenure.kit.metric_names import check_metric_name
 from tenure.kit.toml_check import TomlChecker, parse_toml
@@ -56,21 +57,6 @@ class Component:
     @property
     def title(self) -> str:
         return self.label or self.key.replace("_", " ")
-
-
-@dataclass(frozen=True)
-class Bands:
-    """Scores (or renewal months) up to `red` are red, up to `amber` amber, above green."""
-
-    red: float
-    amber: float
-
-
-def renewal_band(months: int | None, limits: Bands) -> str | None:
-    """One account's renewal band (`scoring.renewal_bands` does many at once)."""
-    if months is None:
-        return None
-    return "red" if months <= limits.red else "amber" if months <= limits.amber else "green"
 
 
 @dataclass(frozen=True)

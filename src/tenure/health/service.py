@@ -23,6 +23,7 @@ from tenure.health.dashboard import (
     StoredHealth,
     dashboard,
     latest_health,
+    renewal_band,
     stored_health,
     stored_rows,
 )
@@ -38,7 +39,7 @@ from tenure.health.scorecard_store import (
     known_metrics,
     load_scorecard,
 )
-from tenure.health.scorecards import Bands, renewal_band
+from tenure.health.scorecards import Bands
 from tenure.health.scorecards import Scorecard as ScorecardDefinition
 from tenure.health.scorecards import Trend as TrendRule
 from tenure.health.snapshots import Snapshot, snapshots

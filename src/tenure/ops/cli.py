@@ -1,4 +1,4 @@
-"""`tenure backup FILE` and `tenure restore FILE`."""
+"""`tenure daily`, `tenure backup FILE`, `tenure restore FILE` and `tenure erase`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,38 @@ from typing import Annotated
 
 import typer
 
-from tenure.kit.cli import FormatOption, context
+from tenure.kit.cli import AsOfOption, FormatOption, context, parse_date
 from tenure.kit.output import OutputFormat, emit, stderr
 
 ArchiveArgument = Annotated[Path, typer.Argument(help="The backup archive (a .tar file).")]
+
+
+def daily(
+    ctx: typer.Context,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """The daily job: load the intake log, compute the usage metrics (and redo days late
+    events touched), then score health for the day."""
+    from tenure.ops.flows import run_daily
+
+    day = parse_date(as_of)
+    cli = context(ctx)
+    run = run_daily(cli.unit_of_work, cli.warehouse, cli.settings, day)
+    if run.loaded is not None:
+        loaded = run.loaded
+        stderr.print(f"intake: {loaded.stored:,} new events loaded ({loaded.duplicates:,} repeats)")
+    stderr.print(run.metrics.summary())
+    stderr.print(run.health_summary())
+    if run.pruned is not None:
+        stderr.print(run.pruned.summary())
+    record = {
+        "as_of": day,
+        "events_loaded": run.loaded.stored if run.loaded else 0,
+        **{k: v for k, v in run.metrics.record().items() if k not in ("from", "to")},
+        "health": run.health_summary(),
+    }
+    emit([record], fmt, title=f"Daily run for {day}")
 
 
 def _report(result: object, fmt: OutputFormat) -> None:

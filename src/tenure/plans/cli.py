@@ -18,7 +18,7 @@ from tenure.kit.dates import utc_today
 from tenure.kit.errors import TenureError
 from tenure.kit.output import OutputFormat, emit, emit_parts, stderr, to_json
 from tenure.models import Task
-from tenure.plans import defaults, service
+from tenure.plans import defaults, flows, service
 from tenure.plans.export import write_xlsx
 from tenure.plans.planner import Plan
 from tenure.plans.playbooks import Library, parse_library
@@ -143,11 +143,21 @@ def plan(
     )
     library = _library(playbooks)
     with cli.unit_of_work() as session:
-        outcome = service.make_plan(
-            session, cli.warehouse, cli.settings, csm, options, library=library
-        )
         if save:
-            service.save_plan(session, outcome, options.quarter_start)
+            outcome = flows.plan_and_save(
+                session,
+                cli.warehouse,
+                cli.settings,
+                csm,
+                options,
+                by=None,
+                via="cli",
+                library=library,
+            ).outcome
+        else:
+            outcome = service.make_plan(
+                session, cli.warehouse, cli.settings, csm, options, library=library
+            )
     for warning in outcome.warnings:
         stderr.print(f"Warning: {warning}", markup=False, soft_wrap=True)
     _summary(outcome.plan, count)

@@ -11,7 +11,7 @@ from tenure.db import SessionDep
 from tenure.kit.bounds import MAX_PLAN_COUNT, MAX_ROW_ID, Day
 from tenure.kit.dates import utc_today
 from tenure.models import User
-from tenure.plans import service
+from tenure.plans import flows, service
 from tenure.plans.defaults import (
     EXISTING_SHARE,
     HOURS_PER_WEEK,
@@ -64,11 +64,12 @@ def _plan(
         existing_share=data.existing_share,
         new_clients=data.new_clients,
     )
-    outcome = service.make_plan(session, state.warehouse, state.settings, data.csm, options)
     if data.save:
-        service.save_plan_recorded(
-            session, outcome, data.quarter_start, user, data.model_dump(mode="json"), via="api"
+        saved = flows.plan_and_save(
+            session, state.warehouse, state.settings, data.csm, options, by=user, via="api"
         )
+        return PlanRead.model_validate(saved.outcome.plan.parts())
+    outcome = service.make_plan(session, state.warehouse, state.settings, data.csm, options)
     return PlanRead.model_validate(outcome.plan.parts())
 
 

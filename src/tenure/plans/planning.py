@@ -4,14 +4,12 @@ saving it as tasks. Never commits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from tenure.audit.service import record_change
 from tenure.config import Settings
 from tenure.health.service import HealthRow
 from tenure.kit.errors import TenureError
@@ -40,7 +38,7 @@ from tenure.plans.signals import (
     compute_signals,
     quarter_end,
 )
-from tenure.plans.tasks import list_tasks, tasks_of
+from tenure.plans.tasks import tasks_of
 from tenure.warehouse import Warehouse
 
 ONBOARDING_STAGE = "onboarding"
@@ -225,31 +223,4 @@ def save_plan(session: Session, outcome: PlanOutcome, quarter_start: date) -> in
         written += 1
     session.flush()
     outcome.saved = written
-    return written
-
-
-def save_plan_recorded(
-    session: Session,
-    outcome: PlanOutcome,
-    quarter_start: date,
-    by: User | None,
-    options: Mapping[str, object],
-    via: str,
-) -> int:
-    """`save_plan` with its audit entry (`plan.save`) in the same unit of work: the open tasks
-    it replaced, the tasks after, and the options the plan was made with. The API and the web
-    app both save through here, so their entries have one shape."""
-    csm = outcome.user.email
-    before = [t.reference for t in list_tasks(session, csm, quarter_start, "open")]
-    written = save_plan(session, outcome, quarter_start)
-    after = [t.reference for t in list_tasks(session, csm, quarter_start)]
-    record_change(
-        session,
-        by,
-        "plan.save",
-        f"plan:{csm}:{quarter_start.isoformat()}",
-        {"open_tasks": before},
-        {"tasks": after, "options": dict(options)},
-        via=via,
-    )
     return written

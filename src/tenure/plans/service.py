@@ -45,7 +45,6 @@ from tenure.plans.planning import (
     make_plan,
     new_clients_of,
     save_plan,
-    save_plan_recorded,
 )
 from tenure.plans.scheduler import WEEKS
 from tenure.plans.signals import Comparisons, quarter_end
@@ -93,7 +92,6 @@ __all__ = [
     "quarter_end",
     "reopen",
     "save_plan",
-    "save_plan_recorded",
     "signal_comparisons",
     "signals_of_account",
     "tasks_of",

@@ -1,11 +1,11 @@
-"""`tenure usage`, `tenure keys`, `tenure metrics`, `tenure daily` and `tenure import events`."""
+"""`tenure usage`, `tenure keys`, `tenure metrics` and `tenure import events` (`tenure daily`,
+which goes on to health, is `src/tenure/ops/cli.py`)."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -29,10 +29,7 @@ def _prune(cli: CliContext, day: date, keep_days: int) -> None:
     from tenure.usage.retention import prune_events
 
     pruned = prune_events(EventStore(cli.warehouse.root), keep_days, day)
-    stderr.print(
-        f"retention: {pruned.days} event days before {pruned.before} deleted "
-        f"(keeping {keep_days} days; metrics stay)"
-    )
+    stderr.print(pruned.summary())
 
 
 @usage_app.command("prune")
@@ -143,17 +140,6 @@ def _days(as_of: str | None, start: str | None, end: str | None) -> list[date]:
     return [parse_date(as_of)]
 
 
-def _run_record(run: service.MetricRun) -> dict[str, Any]:
-    return {
-        "from": run.days[0] if run.days else None,
-        "to": run.days[-1] if run.days else None,
-        "days": len(run.days),
-        "metrics": len(run.metrics),
-        "values": run.rows,
-        "event_days_read": len(run.partial_days),
-    }
-
-
 @metrics_app.command("compute")
 def compute_metrics(
     ctx: typer.Context,
@@ -169,7 +155,7 @@ def compute_metrics(
     with cli.unit_of_work() as session:
         run = service.compute_metrics(session, cli.warehouse, cli.settings, days)
     stderr.print(run.summary())
-    emit([_run_record(run)], fmt, title="Usage metrics computed")
+    emit([run.record()], fmt, title="Usage metrics computed")
 
 
 @metrics_app.command("catalogue")
@@ -203,46 +189,3 @@ def import_events(
         )
     result = import_events_file(EventStore(cli.warehouse.root), path)
     stderr.print(result.summary())
-
-
-def _health(ctx: typer.Context, day: date) -> str:
-    """Run health scoring for the day when Tenure has it."""
-    try:
-        health = importlib.import_module("tenure.health.service")
-    except ImportError:
-        return "health: not available in this version"
-    compute = getattr(health, "compute", None)
-    if compute is None:
-        return "health: not available in this version"
-    cli = context(ctx)
-    with cli.unit_of_work() as session:
-        result = compute(session, cli.warehouse, day, day)
-    return f"health: {getattr(result, 'snapshots', 0)} snapshots for {day}"
-
-
-def daily(
-    ctx: typer.Context,
-    as_of: AsOfOption = None,
-    fmt: FormatOption = OutputFormat.table,
-) -> None:
-    """The daily job: load the intake log, compute the usage metrics (and redo days late
-    events touched), then score health for the day."""
-    day = parse_date(as_of)
-    cli = context(ctx)
-    loaded = service.load_intake(cli.warehouse, cli.settings)
-    if loaded is not None:
-        stderr.print(f"intake: {loaded.stored:,} new events loaded ({loaded.duplicates:,} repeats)")
-    with cli.unit_of_work() as session:
-        run = service.compute_metrics(session, cli.warehouse, cli.settings, [day])
-    stderr.print(run.summary())
-    health = _health(ctx, day)
-    stderr.print(health)
-    if cli.settings.event_retention_days is not None:
-        _prune(cli, day, cli.settings.event_retention_days)
-    record = {
-        "as_of": day,
-        "events_loaded": loaded.stored if loaded else 0,
-        **{k: v for k, v in _run_record(run).items() if k not in ("from", "to")},
-        "health": health,
-    }
-    emit([record], fmt, title=f"Daily run for {day}")

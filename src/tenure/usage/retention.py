@@ -18,6 +18,13 @@ class Pruned:
     before: date
     days: int
     user_day_months: int
+    keep_days: int
+
+    def summary(self) -> str:
+        return (
+            f"retention: {self.days} event days before {self.before} deleted "
+            f"(keeping {self.keep_days} days; metrics stay)"
+        )
 
 
 def prune_events(store: EventStore, keep_days: int, today: date) -> Pruned:
@@ -33,4 +40,4 @@ def prune_events(store: EventStore, keep_days: int, today: date) -> Pruned:
         old_months = [p for p in store.user_days.partitions() if p < last_month.isoformat()[:7]]
         if old_months:
             store.user_days.replace(store.user_days.schema.empty_table(), old_months)
-    return Pruned(cutoff, len(old_days), len(old_months))
+    return Pruned(cutoff, len(old_days), len(old_months), keep_days)

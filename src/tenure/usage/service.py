@@ -106,6 +106,17 @@ class MetricRun:
         rebuilt = f"; {len(self.partial_days)} days of events read" if self.partial_days else ""
         return f"{len(self.metrics)} metrics for {span}: {self.rows:,} values written{rebuilt}"
 
+    def record(self) -> dict[str, Any]:
+        """The run as `tenure metrics compute` prints it (and `tenure daily`, without the span)."""
+        return {
+            "from": self.days[0] if self.days else None,
+            "to": self.days[-1] if self.days else None,
+            "days": len(self.days),
+            "metrics": len(self.metrics),
+            "values": self.rows,
+            "event_days_read": len(self.partial_days),
+        }
+
 
 def _as_metric_rows(table: pa.Table) -> pa.Table:
     schema = metric_schema()
@@ -425,14 +436,7 @@ def _check_event(con: Any, events: ir.Table, event: str, start: date, end: date)
     )
 
 
-# -- the daily job ---------------------------------------------------------------------------
-@dataclass
-class DailyRun:
-    load: LoadResult | None
-    metrics: MetricRun
-    health: str | None = None
-
-
+# -- the intake log --------------------------------------------------------------------------
 def load_intake(warehouse: Warehouse, settings: Settings) -> LoadResult | None:
     """Move the intake log into the events table (nothing to do with an external source)."""
     if settings.events_url:
@@ -443,7 +447,6 @@ def load_intake(warehouse: Warehouse, settings: Settings) -> LoadResult | None:
 __all__ = [
     "ACCOUNTS_SCHEMA",
     "CONTACTS_SCHEMA",
-    "DailyRun",
     "EmbeddedSource",
     "MetricRun",
     "compute_metrics",

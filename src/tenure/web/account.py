@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 from markupsafe import Markup
 
-from tenure.book.query import band_for
 from tenure.config import Settings
 from tenure.health.service import (
     Bands,
@@ -25,6 +24,7 @@ from tenure.health.service import (
 # Re-exported: the account routes read an account's stored health through this module.
 from tenure.health.service import StoredHealth as StoredHealth
 from tenure.health.service import stored_health as stored_health
+from tenure.kit.bands import band_of
 from tenure.kit.charts import Series, Zone, line_chart
 from tenure.kit.errors import TenureError
 from tenure.warehouse import Warehouse
@@ -114,7 +114,7 @@ def health_view(
                 weight=part.weight,
                 effective_weight=part.effective_weight,
                 score=score,
-                band=band_for(score, bands),
+                band=band_of(score, bands),
                 previous=whole(old.score) if old else None,
                 contribution=part.contribution,
             )
@@ -129,7 +129,7 @@ def health_view(
                 label=m.label or m.metric,
                 value=m.value,
                 score=score,
-                band=band_for(score, bands),
+                band=band_of(score, bands),
                 change=describe_change(old_measure.value, m.value) if old_measure else None,
             )
         )

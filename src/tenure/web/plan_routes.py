@@ -28,6 +28,7 @@ from tenure.kit.cli import parse_date
 from tenure.kit.dates import quarter_bounds
 from tenure.kit.errors import Forbidden, TenureError, from_validation
 from tenure.models import Role, Task, User
+from tenure.plans import flows as plan_flows
 from tenure.plans import service as plans
 from tenure.plans.schemas import PlanCreate
 from tenure.plans.service import TASK_COLUMNS, quarter_end, write_workbook
@@ -138,11 +139,16 @@ def plan_input(user: User, fields: PlanFields, save: bool) -> PlanCreate:
         raise from_validation(error) from None
 
 
-def _make_plan(request: Request, db: Session, data: PlanCreate) -> plans.PlanOutcome:
-    options = plans.PlanOptions(
+def _options(data: PlanCreate) -> plans.PlanOptions:
+    return plans.PlanOptions(
         **data.model_dump(exclude={"csm", "save"}), deterministic_time=WEB_DETERMINISTIC_TIME
     )
-    return plans.make_plan(db, warehouse_of(request), settings_of(request), data.csm, options)
+
+
+def _make_plan(request: Request, db: Session, data: PlanCreate) -> plans.PlanOutcome:
+    return plans.make_plan(
+        db, warehouse_of(request), settings_of(request), data.csm, _options(data)
+    )
 
 
 def plan_url(csm: str, quarter_start: date, path: str = "/plan", **extra: object) -> str:
@@ -363,17 +369,26 @@ def plan_save(
     fields: Annotated[SaveFields, Form()],
 ) -> Response:
     """Plan the quarter again with the previewed options and save it as the CSM's tasks: open
-    tasks of an earlier plan are replaced, done ones kept (`plans.service.save_plan`)."""
+    tasks of an earlier plan are replaced, done ones kept (`plans.flows.plan_and_save`)."""
     user = identity.user
     data = plan_input(user, fields, save=True)
     require_may_plan_for(user, data.csm)
-    outcome = _make_plan(request, db, data)
-    if fields.previewed and fields.previewed != plan_view.fingerprint(outcome.plan):
+    saved = plan_flows.plan_and_save(
+        db,
+        warehouse_of(request),
+        settings_of(request),
+        data.csm,
+        _options(data),
+        by=user,
+        via="web",
         # Never save something other than what the CSM looked at: show the new plan instead.
-        return _preview(request, db, user, data, outcome, status=409, changed=True)
-    written = plans.save_plan_recorded(
-        db, outcome, data.quarter_start, user, data.model_dump(mode="json"), via="web"
+        save_if=lambda plan: (
+            not fields.previewed or fields.previewed == plan_view.fingerprint(plan)
+        ),
     )
+    outcome = saved.outcome
+    if saved.written is None:
+        return _preview(request, db, user, data, outcome, status=409, changed=True)
     return RedirectResponse(
-        plan_url(outcome.user.email, data.quarter_start, saved=written), status_code=303
+        plan_url(outcome.user.email, data.quarter_start, saved=saved.written), status_code=303
     )
