@@ -184,7 +184,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process.wait()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an asyncio loop running in the
+# test thread while it is open, and a later test of the same worker that runs its own loop
+# (anyio.run) would be refused with "Already running asyncio in this thread".
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
