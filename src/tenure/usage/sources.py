@@ -85,17 +85,33 @@ class EmbeddedSource:
         end: date | None = None,
         pending: pa.Table | None = None,
     ) -> ir.Table:
-        if start is not None and end is not None:
-            days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-            wanted = {d.isoformat() for d in days}
-            present = [p for p in self.store.events.partitions() if p in wanted]
-            files = self.store.events.files(present)
-        else:
-            files = self.store.events.files()
+        files = self._files(start, end)
         stored = read_parquet(con, files).select(*EVENT_COLUMNS) if files else empty_events()
         if pending is not None and pending.num_rows:
             stored = stored.union(_between(ibis.memtable(loose(pending)), start, end))
         return stored
+
+    def stored_event_names(self, start: date, end: date) -> set[str]:
+        """The names of the stored events of these days (`events` without the intake log,
+        names only): one DuckDB query, without the Ibis compile (tens of ms) of `events`."""
+        from tenure.warehouse.reader import reader
+
+        files = self._files(start, end)
+        if not files:
+            return set()
+        found = reader().execute(
+            "SELECT DISTINCT event FROM read_parquet(?, hive_partitioning = false)", [files]
+        )
+        return {name for (name,) in found.fetchall() if name}
+
+    def _files(self, start: date | None, end: date | None) -> list[str]:
+        """The events table's files of the days from `start` to `end` (all when unbounded)."""
+        if start is not None and end is not None:
+            days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+            wanted = {d.isoformat() for d in days}
+            present = [p for p in self.store.events.partitions() if p in wanted]
+            return self.store.events.files(present)
+        return self.store.events.files()
 
     def memberships(self, _con: BaseBackend, pending: pa.Table | None = None) -> ir.Table:
         stored = self.store.read_memberships()
