@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tenure.book.query import BookQuery, matching_ids
 from tenure.config import Settings
 from tenure.health import derived
-from tenure.health.service import Dashboard, HealthRow, dashboard, stored_rows
+from tenure.health.service import HealthRow, dashboard, stored_rows
 from tenure.kit.contracts import contract_facts
 from tenure.kit.errors import NotFound, TenureError
 from tenure.models import (
@@ -80,31 +80,62 @@ def load_book(
 ) -> Book:
     """Every account's facts as of a day (the CSM's accounts in `facts`, the rest in
     `others`), with the health dashboard computed for the CSM's accounts."""
+    return load_books(session, warehouse, settings, [as_of], csm)[as_of]
+
+
+def load_books(
+    session: Session,
+    warehouse: Warehouse,
+    settings: Settings,
+    days: Sequence[date],
+    csm: str | None = None,
+    with_usage: bool = True,
+) -> dict[date, Book]:
+    """`load_book` of each of these days. What does not depend on the day (the user, the
+    owners, the contacts, the tiers) is read once, and the rest in one query for all the
+    days: a page comparing today with a week ago then pays few round trips more than one.
+    Without usage (`with_usage` false) the facts have none: for signals that read none."""
     if csm is not None:
         user_of(session, csm)
-    board: Dashboard = dashboard(session, warehouse, settings, as_of, csm=csm)
-    scope = {row.external_id for row in board.rows}
+    boards = {day: dashboard(session, warehouse, settings, day, csm=csm) for day in days}
+    scopes = {day: {row.external_id for row in board.rows} for day, board in boards.items()}
+    chosen: dict[date, list[Account]] = {}
     if csm is None:
-        accounts = list(session.scalars(select(Account).order_by(Account.external_id)))
+        everyone = list(session.scalars(select(Account).order_by(Account.external_id)))
+        chosen = dict.fromkeys(days, everyone)
     else:
         # The CSM's current book, read through the one book query the CLI, the API and the
         # web read it through, kept to the accounts the dashboard scored (clients that day).
-        book = BookQuery(csm=csm, status="current", sort="name")
-        order = {i: n for n, i in enumerate(matching_ids(session, settings, as_of, book))}
-        owned = session.scalars(select(Account).where(Account.owner.has(User.email == csm.lower())))
-        accounts = sorted(
-            (a for a in owned if a.id in order and a.external_id in scope),
-            key=lambda a: order[a.id],
+        owned = list(
+            session.scalars(select(Account).where(Account.owner.has(User.email == csm.lower())))
         )
-    usage = _usage(warehouse, as_of)
-    facts = _facts(session, settings, as_of, accounts, board.rows, usage)
-    others = (
-        []
-        if csm is None
-        else [p for p in comparison_facts(session, usage) if p.external_id not in scope]
+        book = BookQuery(csm=csm, status="current", sort="name")
+        for day in days:
+            order = {i: n for n, i in enumerate(matching_ids(session, settings, day, book))}
+            chosen[day] = _in_order(owned, order, scopes[day])
+    usages = _usage_days(warehouse, days) if with_usage else {day: {} for day in days}
+    reads = _reads(session, days, {a.id: a for accounts in chosen.values() for a in accounts})
+    peers = [] if csm is None else _peer_rows(session)
+    out = {}
+    for day in days:
+        board, accounts, usage = boards[day], chosen[day], usages[day]
+        facts = _day_facts(settings, day, accounts, board.rows, usage, reads)
+        others = [
+            Peer(external_id, tier, usage.get(external_id, {}), flagged)
+            for external_id, tier, flagged in peers
+            if external_id not in scopes[day]
+        ]
+        accounts_by_id = {a.external_id: a for a in accounts}
+        out[day] = Book(facts, others, board.rows, accounts_by_id, list(board.warnings))
+    return out
+
+
+def _in_order(owned: Sequence[Account], order: Mapping[int, int], scope: set[str]) -> list[Account]:
+    """The owned accounts the book query listed (`order`: id -> place) and the dashboard
+    scored (`scope`), in the book's order."""
+    return sorted(
+        (a for a in owned if a.id in order and a.external_id in scope), key=lambda a: order[a.id]
     )
-    accounts_by_id = {a.external_id: a for a in accounts}
-    return Book(facts, others, board.rows, accounts_by_id, list(board.warnings))
 
 
 def account_book(
@@ -124,6 +155,15 @@ def account_book(
 def comparison_facts(session: Session, usage: Mapping[str, Mapping[str, float]]) -> list[Peer]:
     """Every account with only what signals compare accounts on (tier, usage, whether it is
     an exemplar): reading whole facts of 100,000 accounts to compare one would take seconds."""
+    return [
+        Peer(external_id, tier, usage.get(external_id, {}), flagged)
+        for external_id, tier, flagged in _peer_rows(session)
+    ]
+
+
+def _peer_rows(session: Session) -> list[tuple[str, str, bool]]:
+    """(external id, tier, whether an exemplar) of every account: `comparison_facts` without
+    the usage, which depends on the day."""
     flagged = {
         external_id
         for external_id, attributes in session.execute(
@@ -136,8 +176,7 @@ def comparison_facts(session: Session, usage: Mapping[str, Mapping[str, float]])
     # The tier as stored (its enum's value), without building an enum per row.
     tiers = select(Account.external_id, type_coerce(Account.tier, String))
     return [
-        Peer(external_id, tier, usage.get(external_id, {}), external_id in flagged)
-        for external_id, tier in session.execute(tiers)
+        (external_id, tier, external_id in flagged) for external_id, tier in session.execute(tiers)
     ]
 
 
@@ -162,17 +201,57 @@ def _facts(
     usage: Mapping[str, Mapping[str, float]],
 ) -> list[AccountFacts]:
     """Each account's facts, from its health row and everything else known of it that day."""
-    health = {row.external_id: row for row in rows}
+    reads = _reads(session, [as_of], {a.id: a for a in accounts})
+    return _day_facts(settings, as_of, accounts, rows, usage, reads)
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """What the facts of some accounts are made of on some days, read once for all the days:
+    the owners and contacts (the same every day), and the contracts, survey answers and
+    tickets of the span the days cover (each day keeps its own from them)."""
+
+    owners: dict[int, str]
+    sponsors: dict[int, tuple[str | None, bool]]
+    contracts: list[Contract]
+    surveys: list[tuple[SurveyKind, derived.SurveyRow]]
+    tickets: list[tuple[int, TicketKind, str | None, datetime, datetime | None]]
+
+
+def _reads(session: Session, days: Sequence[date], accounts: Mapping[int, Account]) -> _Reads:
     # Whole tables for a large scope: one parameter per account would not scale.
-    ids = [a.id for a in accounts] if len(accounts) <= 500 else None
+    ids = list(accounts) if len(accounts) <= 500 else None
+    first, last = min(days), max(days)
     owners = dict(session.execute(select(User.id, User.email)).tuples().all())
+    # Active on some day of the span: starting by its last day, ending after its first.
+    query = select(Contract).where(Contract.start_date <= last, Contract.end_date > first)
+    contracts = list(session.scalars(query if ids is None else query.where(_of(Contract, ids))))
+    return _Reads(
+        owners,
+        _sponsors(session, ids),
+        contracts,
+        _survey_rows(session, first, last, ids),
+        _ticket_rows(session, first, last, ids),
+    )
+
+
+def _day_facts(
+    settings: Settings,
+    as_of: date,
+    accounts: Sequence[Account],
+    rows: Sequence[HealthRow],
+    usage: Mapping[str, Mapping[str, float]],
+    reads: _Reads,
+) -> list[AccountFacts]:
+    health = {row.external_id: row for row in rows}
+    owners, sponsors = reads.owners, reads.sponsors
     contracts: dict[int, list[Contract]] = defaultdict(list)
-    query = select(Contract).where(Contract.active_on(as_of))
-    for contract in session.scalars(query if ids is None else query.where(_of(Contract, ids))):
-        contracts[contract.account_id].append(contract)
-    sponsors = _sponsors(session, ids)
-    nps, csat = _surveys(session, as_of, ids)
-    problems, requests = _tickets(session, as_of, ids)
+    for contract in reads.contracts:
+        # Contract.active_on, in Python.
+        if contract.start_date <= as_of < contract.end_date:
+            contracts[contract.account_id].append(contract)
+    nps, csat = _surveys(reads.surveys, as_of)
+    problems, requests = _tickets(reads.tickets, as_of)
     out = []
     for account in accounts:
         row = health.get(account.external_id)
@@ -253,53 +332,70 @@ def _sponsors(session: Session, ids: Sequence[int] | None) -> dict[int, tuple[st
     return out
 
 
+def _survey_rows(
+    session: Session, first: date, last: date, ids: Sequence[int] | None
+) -> list[tuple[SurveyKind, derived.SurveyRow]]:
+    """NPS and CSAT answers inside the window of some day from `first` to `last`."""
+    query = (
+        select(
+            SurveyResponse.kind,
+            Account.external_id,
+            func.coalesce(SurveyResponse.contact_email, SurveyResponse.external_id),
+            SurveyResponse.score,
+            SurveyResponse.responded_at,
+        )
+        .join(Account, SurveyResponse.account_id == Account.id)
+        .where(
+            SurveyResponse.kind.in_([SurveyKind.nps, SurveyKind.csat]),
+            SurveyResponse.score.is_not(None),
+            SurveyResponse.responded_at >= derived.window_start(first, SURVEY_WINDOW_DAYS),
+            SurveyResponse.responded_at < derived.end_of(last),
+        )
+    )
+    rows = session.execute(query if ids is None else query.where(_of(SurveyResponse, ids)))
+    return [(k, derived.SurveyRow(a, r, float(s), t)) for k, a, r, s, t in rows]
+
+
 def _surveys(
-    session: Session, as_of: date, ids: Sequence[int] | None
+    rows: Sequence[tuple[SurveyKind, derived.SurveyRow]], as_of: date
 ) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean NPS and CSAT answers per account as of the day (`survey_latest` keeps the
+    answers of the day's window)."""
     results = []
     for kind in (SurveyKind.nps, SurveyKind.csat):
-        query = (
-            select(
-                Account.external_id,
-                func.coalesce(SurveyResponse.contact_email, SurveyResponse.external_id),
-                SurveyResponse.score,
-                SurveyResponse.responded_at,
-            )
-            .join(Account, SurveyResponse.account_id == Account.id)
-            .where(
-                SurveyResponse.kind == kind,
-                SurveyResponse.score.is_not(None),
-                SurveyResponse.responded_at >= derived.window_start(as_of, SURVEY_WINDOW_DAYS),
-                SurveyResponse.responded_at < derived.end_of(as_of),
-            )
-        )
-        rows = session.execute(query if ids is None else query.where(_of(SurveyResponse, ids)))
-        results.append(
-            derived.survey_latest(
-                (derived.SurveyRow(a, r, float(s), t) for a, r, s, t in rows),
-                as_of,
-                SURVEY_WINDOW_DAYS,
-            )
-        )
+        answers = (row for k, row in rows if k is kind)
+        results.append(derived.survey_latest(answers, as_of, SURVEY_WINDOW_DAYS))
     return results[0], results[1]
 
 
+def _ticket_rows(
+    session: Session, first: date, last: date, ids: Sequence[int] | None
+) -> list[tuple[int, TicketKind, str | None, datetime, datetime | None]]:
+    """Tickets open at the end of some day from `first` to `last`."""
+    query = (
+        select(Ticket.account_id, Ticket.kind, Ticket.subject, Ticket.opened_at, Ticket.closed_at)
+        .where(Ticket.opened_at < derived.end_of(last))
+        .where(or_(Ticket.closed_at.is_(None), Ticket.closed_at >= derived.end_of(first)))
+    )
+    return [
+        (a, k, subject, opened, closed)
+        for a, k, subject, opened, closed in session.execute(
+            query if ids is None else query.where(_of(Ticket, ids))
+        )
+    ]
+
+
 def _tickets(
-    session: Session, as_of: date, ids: Sequence[int] | None
+    rows: Sequence[tuple[int, TicketKind, str | None, datetime, datetime | None]], as_of: date
 ) -> tuple[dict[int, int], dict[int, int]]:
-    """Per account id (of these accounts; None: all): problem tickets open at the end of the
-    day, and open feature requests."""
+    """Per account id: problem tickets open at the end of the day, and open feature
+    requests."""
     end = derived.end_of(as_of)
     problems: dict[int, int] = defaultdict(int)
     requests: dict[int, int] = defaultdict(int)
-    query = (
-        select(Ticket.account_id, Ticket.kind, Ticket.subject)
-        .where(Ticket.opened_at < end)
-        .where(or_(Ticket.closed_at.is_(None), Ticket.closed_at >= end))
-    )
-    for account_id, kind, subject in session.execute(
-        query if ids is None else query.where(_of(Ticket, ids))
-    ):
+    for account_id, kind, subject, opened_at, closed_at in rows:
+        if not (opened_at < end and (closed_at is None or closed_at >= end)):
+            continue
         if subject and FEATURE_REQUEST.search(subject):
             requests[account_id] += 1
         elif kind is TicketKind.problem:
@@ -319,6 +415,22 @@ def _usage(
     for account, metric, value in zip(*columns, strict=True):
         if metric not in derived.DERIVED and value is not None:
             out[account][metric] = float(value)
+    return out
+
+
+def _usage_days(
+    warehouse: Warehouse, days: Sequence[date]
+) -> dict[date, dict[str, dict[str, float]]]:
+    """`_usage` of every account as of each day, in one warehouse query."""
+    if len(days) == 1:
+        return {days[0]: _usage(warehouse, days[0])}
+    out: dict[date, dict[str, dict[str, float]]] = {}
+    for day, rows in warehouse.metrics.latest_days(list(days), USAGE_WINDOW_DAYS).items():
+        usage: dict[str, dict[str, float]] = defaultdict(dict)
+        for account, metric, value in rows:
+            if metric not in derived.DERIVED and value is not None:
+                usage[account][metric] = value
+        out[day] = usage
     return out
 
 
@@ -343,16 +455,49 @@ def account_signals(
 ) -> list[SignalRow]:
     """Every signal of every account (or of one CSM's accounts) as of a day; the quarter is
     the 13 weeks from that day."""
+    return account_signals_days(session, warehouse, settings, [as_of], csm, like, library)[as_of]
+
+
+def account_signals_days(
+    session: Session,
+    warehouse: Warehouse,
+    settings: Settings,
+    days: Sequence[date],
+    csm: str | None = None,
+    like: Sequence[str] = (),
+    library: Library | None = None,
+) -> dict[date, list[SignalRow]]:
+    """`account_signals` as of each of these days, from the books of all the days loaded
+    together (`load_books`)."""
     library = library or active_library(session)
-    book = load_book(session, warehouse, settings, as_of, csm)
-    everyone: list[Comparable] = [*book.facts, *book.others]
-    known = {f.external_id for f in everyone}
-    for wanted in like:
-        if wanted not in known:
-            raise NotFound(f"--like: no account with external_id {wanted!r}")
-    compared = comparisons(everyone, library.rules, like)
-    found = compute_signals(book.facts, as_of, as_of, library.rules, compared=compared)
-    return _signal_rows(book.facts, found)
+    out = {}
+    for day, book in load_books(session, warehouse, settings, days, csm).items():
+        everyone: list[Comparable] = [*book.facts, *book.others]
+        known = {f.external_id for f in everyone}
+        for wanted in like:
+            if wanted not in known:
+                raise NotFound(f"--like: no account with external_id {wanted!r}")
+        compared = comparisons(everyone, library.rules, like)
+        found = compute_signals(book.facts, day, day, library.rules, compared=compared)
+        out[day] = _signal_rows(book.facts, found)
+    return out
+
+
+def advocate_signals(
+    session: Session,
+    warehouse: Warehouse,
+    settings: Settings,
+    as_of: date,
+    library: Library | None = None,
+) -> list[SignalRow]:
+    """The `advocate_candidate` signals of every account as of a day: those of
+    `account_signals`, without reading the usage. Neither an advocate nor the risks that
+    rule one out read it (only expansion and lookalikes do, comparing accounts)."""
+    library = library or active_library(session)
+    book = load_books(session, warehouse, settings, [as_of], with_usage=False)[as_of]
+    found = compute_signals(book.facts, as_of, as_of, library.rules, compared=Comparisons())
+    rows = _signal_rows(book.facts, found)
+    return [row for row in rows if row.kind == "advocate_candidate"]
 
 
 def signals_of_account(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from tenure.accounts.service import account_hint
 from tenure.audit.service import record_change
 from tenure.config import Settings
-from tenure.health.service import snapshot_store, stored_rows
+from tenure.health.service import HealthRow, snapshot_store, stored_rows
 from tenure.health.snapshots import snapshots
 from tenure.kit.errors import NotFound, TenureError
 from tenure.models import Account, Contract, Role, Task, Todo, User
@@ -130,8 +130,10 @@ def today(
     view = Today(as_of, csm)
     accounts = _accounts(session, csm)
     view.tasks = day_tasks(session, as_of, csm)
-    view.renewals = _renewals(session, settings, as_of, accounts)
-    view.fell = _fell(session, warehouse, settings, as_of, accounts)
+    # The renewals and the falls both show the stored health: read once for both.
+    rows = stored_rows(session, settings, as_of, [a.id for a in accounts])[0] if accounts else []
+    view.renewals = _renewals(session, as_of, accounts, rows)
+    view.fell = _fell(warehouse, as_of, accounts, rows)
     if with_signals:
         try:
             view.signals = new_signals(session, warehouse, settings, as_of, csm)
@@ -193,10 +195,10 @@ def todo_task(todo: Todo, as_of: date) -> DayTask:
 
 
 def _renewals(
-    session: Session, settings: Settings, as_of: date, accounts: Sequence[Account]
+    session: Session, as_of: date, accounts: Sequence[Account], rows: Sequence[HealthRow]
 ) -> list[Renewal]:
     """Accounts whose latest active contract ends within the next 90 days, soonest first,
-    with the renewal band and health band the book shows."""
+    with the renewal band and health band the book shows (`rows`: their stored health)."""
     if not accounts:
         return []
     by_id = {a.id: a for a in accounts}
@@ -217,7 +219,6 @@ def _renewals(
     soon = [i for i, end in ends.items() if end <= horizon]
     if not soon:
         return []
-    rows, _ = stored_rows(session, settings, as_of, soon)
     health = {r.external_id: r for r in rows}
     out = []
     for account_id in soon:
@@ -239,17 +240,12 @@ def _renewals(
 
 
 def _fell(
-    session: Session,
-    warehouse: Warehouse,
-    settings: Settings,
-    as_of: date,
-    accounts: Sequence[Account],
+    warehouse: Warehouse, as_of: date, accounts: Sequence[Account], rows: Sequence[HealthRow]
 ) -> list[Fall]:
-    """Accounts whose latest score is at least a point below their latest snapshot on or
-    before a week ago; biggest fall first."""
+    """Accounts whose latest score (`rows`: their stored health) is at least a point below
+    their latest snapshot on or before a week ago; biggest fall first."""
     if not accounts:
         return []
-    rows, _ = stored_rows(session, settings, as_of, [a.id for a in accounts])
     now = {r.external_id: r for r in rows if r.health_exact is not None}
     if not now:
         return []
@@ -281,9 +277,10 @@ def new_signals(
 ) -> list[SignalRow]:
     """Signals of today that the same accounts did not have a week ago."""
     email = csm.email if csm else None
-    now = plans.account_signals(session, warehouse, settings, as_of, email)
     week_ago = as_of - timedelta(days=WEEK_DAYS)
-    before = plans.account_signals(session, warehouse, settings, week_ago, email)
+    # Both days' books loaded together: what does not change with the day is read once.
+    found = plans.account_signals_days(session, warehouse, settings, [as_of, week_ago], email)
+    now, before = found[as_of], found[week_ago]
     seen = {(s.account_external_id, s.name, s.subject) for s in before}
     return [s for s in now if (s.account_external_id, s.name, s.subject) not in seen]
 

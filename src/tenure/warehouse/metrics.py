@@ -163,6 +163,23 @@ class MetricStore:
         )
         return result.cast(metric_schema())
 
+    def latest_days(
+        self, days: list[date], window_days: int
+    ) -> dict[date, list[tuple[str, str, float | None]]]:
+        """`latest` of every account as of each of these days, in one query, as (account,
+        metric, value) rows: a page that compares today with a week ago pays one warehouse
+        round trip, not two."""
+        from tenure.warehouse.reader import reader
+
+        out: dict[date, list[tuple[str, str, float | None]]] = {day: [] for day in days}
+        files = self.files(None, _window_start(min(days), window_days), max(days)) if days else []
+        if not files:
+            return out
+        found = reader().execute(_LATEST_DAYS, [files, sorted(out), window_days]).fetchall()
+        for as_of, account, metric, value in found:
+            out[as_of].append((account, metric, None if value is None else float(value)))
+        return out
+
     def latest_rows(
         self, as_of: date, window_days: int, accounts: list[str]
     ) -> list[dict[str, Any]]:
@@ -188,6 +205,14 @@ _LATEST = (
     "AND (? IS NULL OR list_contains(?, metric)) "
     "AND (? IS NULL OR list_contains(?, account_external_id)) "
     "GROUP BY ALL ORDER BY account_external_id, metric"
+)
+
+_LATEST_DAYS = (
+    "SELECT d.as_of, account_external_id, metric, "
+    "arg_max(value, date) AS value FROM read_parquet(?, hive_partitioning = false) "
+    "JOIN (SELECT unnest(?::DATE[]) AS as_of) d "
+    "ON date <= d.as_of AND date > d.as_of - to_days(?) "
+    "GROUP BY ALL ORDER BY d.as_of, account_external_id, metric"
 )
 
 

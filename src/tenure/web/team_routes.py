@@ -160,6 +160,5 @@ def advocates(request: Request, db: DbDep, identity: IdentityDep) -> Response:
     """Accounts that could become references and case studies, across the team (loaded into
     the team page)."""
     require_role(identity.user, Role.admin, Role.manager)
-    rows = plans.account_signals(db, warehouse_of(request), settings_of(request), today())
-    found = [r for r in rows if r.kind == "advocate_candidate"]
+    found = plans.advocate_signals(db, warehouse_of(request), settings_of(request), today())
     return render(request, "team_advocates.html", {"advocates": found})

@@ -53,12 +53,17 @@ def event_names(request: Request, start: date, end: date) -> list[str]:
     settings, warehouse = settings_of(request), warehouse_of(request)
     source = source_for(settings, warehouse)
     pending = source.store.pending() if isinstance(source, EmbeddedSource) else None
-    con = source.connect()
-    try:
-        table = con.to_pyarrow(source.events(con, start, end, pending).select("event").distinct())
-    finally:
-        con.disconnect()
-    named = {e for e in table.column("event").to_pylist() if e}
+    if isinstance(source, EmbeddedSource) and (pending is None or pending.num_rows == 0):
+        # Only the stored events: one plain query, not Ibis compiling one (tens of ms).
+        named = source.stored_event_names(start, end)
+    else:
+        con = source.connect()
+        try:
+            events = source.events(con, start, end, pending).select("event").distinct()
+            table = con.to_pyarrow(events)
+        finally:
+            con.disconnect()
+        named = {e for e in table.column("event").to_pylist() if e}
     if not named:
         catalogue = usage.catalogue_for(settings)
         named = {e for m in catalogue.metrics for e in (m.events or ())}
