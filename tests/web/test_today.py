@@ -178,9 +178,9 @@ def test_new_signals_are_todays_that_a_week_ago_did_not_have(browser, initialise
     args = ["signals", "--csm", PEOPLE["csm"], "--format", "json"]
     now = initialised(*args, "--as-of", AS_OF.isoformat()).json()
     before = initialised(*args, "--as-of", week_ago).json()
-    seen = {(s["account_external_id"], s["name"], s.get("subject")) for s in before}
+    seen = {(s["account_external_id"], s["kind"], s.get("subject")) for s in before}
     expected = [
-        s for s in now if (s["account_external_id"], s["name"], s.get("subject")) not in seen
+        s for s in now if (s["account_external_id"], s["kind"], s.get("subject")) not in seen
     ]
     signals = _section(browser("csm").get("/today").text, "signals")
     assert f"since a week ago: {len(expected)}" in signals

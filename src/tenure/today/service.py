@@ -281,8 +281,9 @@ def new_signals(
     # Both days' books loaded together: what does not change with the day is read once.
     found = plans.account_signals_days(session, warehouse, settings, [as_of, week_ago], email)
     now, before = found[as_of], found[week_ago]
-    seen = {(s.account_external_id, s.name, s.subject) for s in before}
-    return [s for s in now if (s.account_external_id, s.name, s.subject) not in seen]
+    # A signal is its account, its kind and its subject (the weak component, the contact...).
+    seen = {(s.account_external_id, s.kind, s.subject) for s in before}
+    return [s for s in now if (s.account_external_id, s.kind, s.subject) not in seen]
 
 
 # -- ad-hoc tasks ------------------------------------------------------------------------------
