@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+from serving import serve
 
 CREDENTIALS = "demo-credentials.json"
 TIMING = re.compile(r"(?:^|,)\s*app;dur=([0-9.]+)")
@@ -76,36 +76,6 @@ def train(data: Path) -> float:
         stdout=subprocess.DEVNULL,
     )
     return time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve(data: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "TENURE_DATA_DIR": str(data)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tenure.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise SystemExit("tenure serve exited before answering")
-        time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("tenure serve did not answer in 120 s")
 
 
 # -- what a page links to ---------------------------------------------------------------------

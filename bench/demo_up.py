@@ -17,7 +17,6 @@ import os
 import re
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from serving import free_port
 
 TENURE = [sys.executable, "-m", "tenure.cli"]
 TARGET_SECONDS = 60.0
@@ -41,13 +41,6 @@ PHASES = (
     ("server start", re.compile(r"^Log in at http")),
 )
 FIRST = "start, migrate"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

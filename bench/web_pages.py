@@ -29,10 +29,8 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -42,6 +40,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pyarrow as pa
+from serving import serve
 
 from tenure.kit.dates import utc_today
 
@@ -213,33 +212,6 @@ def build(data: Path, accounts: int, today: date) -> None:
 
 
 # -- the server and the users ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve(data: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "TENURE_DATA_DIR": str(data)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tenure.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("tenure serve did not start")
 
 
 def log_in(url: str, email: str) -> httpx.Cookies:
