@@ -13,6 +13,7 @@ from tenure.health.scorecards import Scorecard
 from tenure.health.views import health_read, scorecard_read, why_read
 from tenure.kit.cli import AsOfOption, FormatOption, TenureGroup, context, parse_date, typer_app
 from tenure.kit.errors import TenureError
+from tenure.kit.formats import band_of
 from tenure.kit.output import OutputFormat, emit, emit_parts, stderr
 from tenure.kit.progress import progress_bar
 
@@ -43,12 +44,6 @@ class Cell:
 
 def _style(_column: str, value: Any) -> str | None:
     return value.style if isinstance(value, Cell) else None
-
-
-def _band_of(score: int | None, red: float, amber: float) -> str | None:
-    if score is None:
-        return None
-    return "red" if score <= red else "amber" if score <= amber else "green"
 
 
 @health_app.callback()
@@ -106,7 +101,7 @@ def _table(records: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any
         for key in keys:
             score = r["components"].get(key)
             # Components take the default band limits: a quick eye on which part is weak.
-            band = _band_of(score, 50, 74)
+            band = band_of(score)
             row[key] = Cell("no data" if score is None else score, BAND_STYLES.get(band or ""))
         rows.append(row)
     return rows

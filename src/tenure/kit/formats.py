@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from tenure.kit import bands
 from tenure.kit.dates import whole_months_between
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -55,10 +56,9 @@ def percent(value: float | None) -> str:
 
 
 def band_of(score: int | float | None, red: float = 50, amber: float = 74) -> str | None:
-    """The band of a shown (rounded) score, for cells whose band is not stored."""
-    if score is None:
-        return None
-    return "red" if score <= red else "amber" if score <= amber else "green"
+    """The band of a shown (rounded) score, for cells whose band is not stored: the one rule
+    of `kit.bands`, with the default scorecard's limits unless told others."""
+    return bands.band_of(score, bands.Bands(red, amber))
 
 
 def renewal_in(renewal: date | None, as_of: date) -> str:

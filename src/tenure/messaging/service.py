@@ -183,7 +183,7 @@ def account_variables(
     health = session.get(AccountHealth, account.id)
     usage: dict[str, Any] = {}
     if warehouse is not None:
-        rows = warehouse.metrics.latest(day, 365, accounts=[account.external_id]).to_pylist()
+        rows = warehouse.metrics.latest_rows(day, 365, [account.external_id])
         usage = {row["metric"]: row["value"] for row in rows}
     owner = account.owner
     return {

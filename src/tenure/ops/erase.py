@@ -43,7 +43,8 @@ from tenure.models import (
     TimelineEntry,
 )
 from tenure.surveys import service as surveys
-from tenure.usage.store import EventStore, _connect, _files_sql
+from tenure.usage.store import EventStore, _files_sql
+from tenure.warehouse.reader import utc_connection
 from tenure.warehouse.tables import PartitionedParquetTable
 
 
@@ -259,7 +260,7 @@ def _drop_users(table: PartitionedParquetTable, users: list[str]) -> int:
     if not files or not users:
         return 0
     where = "coalesce(list_contains(?, user_id), false)"
-    with _connect() as con:
+    with utc_connection() as con:
         source = f"read_parquet({_files_sql(files)}, hive_partitioning = false, filename = true)"
         hits = con.execute(
             f"SELECT filename, count(*) FROM {source} WHERE {where} GROUP BY filename", [users]

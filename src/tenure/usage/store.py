@@ -33,7 +33,7 @@ from tenure.kit.dates import utc_today
 from tenure.usage import log
 from tenure.usage.events import EVENT_COLUMNS, EVENT_SCHEMA, LOG_SCHEMA
 from tenure.usage.state_file import StateFile
-from tenure.warehouse.reader import connection
+from tenure.warehouse.reader import utc_connection
 from tenure.warehouse.tables import PartitionedParquetTable
 
 DEDUP_DAYS = 35
@@ -79,12 +79,6 @@ def _quote(value: str) -> str:
 
 def _files_sql(files: Sequence[str]) -> str:
     return "[" + ", ".join(_quote(f) for f in files) + "]"
-
-
-def _connect() -> duckdb.DuckDBPyConnection:
-    con = connection()
-    con.execute("SET TimeZone = 'UTC'")
-    return con
 
 
 class EventStore:
@@ -182,7 +176,7 @@ class EventStore:
         today = today or utc_today()
         if incoming.num_rows == 0:
             return LoadResult(0, 0, ())
-        with _connect() as con:
+        with utc_connection() as con:
             self._fresh(con, incoming.cast(LOG_SCHEMA), today)
             days = sorted(
                 row[0] for row in con.execute("SELECT DISTINCT day FROM fresh").fetchall()
@@ -251,7 +245,7 @@ class EventStore:
         records = log.read_records(log.all_segments(self.log_folder))
         if records.num_rows == 0:
             return EVENT_SCHEMA.empty_table()
-        with _connect() as con:
+        with utc_connection() as con:
             self._fresh(con, records, today or utc_today())
             columns = ", ".join(
                 'make_timestamp("timestamp") AT TIME ZONE \'UTC\' AS "timestamp"'
@@ -300,7 +294,7 @@ class EventStore:
         files = self.memberships.files()
         if not files:
             return MEMBERSHIP_SCHEMA.empty_table()
-        with _connect() as con:
+        with utc_connection() as con:
             table = con.sql(
                 f"SELECT * FROM read_parquet({_files_sql(files)}, hive_partitioning = false)"
             ).to_arrow_table()
@@ -311,7 +305,7 @@ class EventStore:
         files = self.user_days.files()
         if not files or not users:
             return []
-        with _connect() as con:
+        with utc_connection() as con:
             rows = con.sql(
                 "SELECT DISTINCT day FROM "
                 f"read_parquet({_files_sql(files)}, hive_partitioning = false) "

@@ -36,6 +36,14 @@ def reader() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def utc_connection() -> duckdb.DuckDBPyConnection:
+    """`connection()` with UTC as its time zone: the stores name partitions from timestamps,
+    which must not depend on the machine's zone. Close it after."""
+    con = connection()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
 def connection() -> duckdb.DuckDBPyConnection:
     """A new connection to the process's in-memory DuckDB, for one thread; close it after."""
     global _database

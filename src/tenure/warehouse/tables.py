@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     # Only in signatures: reading a table's manifest never needs PyArrow.
     import pyarrow as pa
 
-from tenure.warehouse.reader import connection
+from tenure.warehouse.reader import utc_connection
 
 MANIFEST = "_manifest.json"
 LOCK = "_lock"
@@ -85,13 +85,6 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
-    # Partitions named from timestamps must not depend on the machine's time zone.
-    con = connection()
-    con.execute("SET TimeZone = 'UTC'")
-    return con
-
-
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -139,7 +132,7 @@ class PartitionedParquetTable:
         """Merge `rows` (unique by key) into the table in one atomic step. Rows identical to
         what is stored change nothing: a repeated upsert writes no new version."""
         rows = rows.select(self.schema.names).cast(self.schema)
-        with self._writer_lock(), _connect() as con:
+        with self._writer_lock(), utc_connection() as con:
             con.register("incoming", rows)
             manifest = self.manifest()
             # The stored files of the partitions the rows fall in: compared, then merged.
@@ -163,7 +156,7 @@ class PartitionedParquetTable:
         def write(target: Path) -> dict[str, str]:
             if not rows.num_rows:
                 return {}
-            with _connect() as con:
+            with utc_connection() as con:
                 con.register("incoming", rows)
                 written = self._copy(con, "SELECT * FROM incoming", target)
             stray = set(written) - replaced
